@@ -17,11 +17,8 @@ class Outbox
   extends Context.Service<Outbox, { readonly offer: (_: unknown) => Effect.Effect<void> }>()("test/Outbox")
 {}
 
-declare const send: (event: unknown) => Effect.Effect<
-  { readonly status: "success" },
-  SendError,
-  Outbox
->
+const send = (event: unknown): Effect.Effect<{ readonly status: "success" }, SendError, Outbox> =>
+  Outbox.use((outbox) => Effect.as(outbox.offer(event), { status: "success" } as const))
 
 const decodeStage = Pipeline.decode(Sources.AlertmanagerWebhook)
 const transformStage = Pipeline.transform(Sources.fromAlertmanager)
