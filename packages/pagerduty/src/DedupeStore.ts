@@ -1,6 +1,6 @@
 /**
- * The store behind the pipeline's dedupe stage: it remembers keys for a time
- * and tells whether a key is new.
+ * The store behind the pipeline's dedupe stage. It keeps each key for a time
+ * to live and reports whether a key is new.
  *
  * @since 0.1.0
  * @stability experimental

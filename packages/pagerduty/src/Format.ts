@@ -2,10 +2,10 @@
  * Turns alerts and alert groups into Events API v2 events.
  *
  * The default mode renders one event per group the way Alertmanager's own
- * PagerDuty notifier does, so a relay can replace that notifier without
- * changing incident identity: `dedup_key` is the lowercase hex SHA-256 of the
- * group key, the action is `trigger` while any alert fires and `resolve` when
- * all are resolved, and the summary is Alertmanager's default subject line.
+ * PagerDuty notifier does, so a relay can replace that notifier and keep the
+ * same incidents. The `dedup_key` is the lowercase hex SHA-256 of the group
+ * key. The action is `trigger` while any alert fires and `resolve` when all
+ * are resolved. The summary is Alertmanager's default subject line.
  * The per-alert mode sends one event per alert instead, keyed by fingerprint.
  *
  * Formatting does not enforce PagerDuty's limits (summary length, event size);
@@ -62,8 +62,8 @@ const severityRank: Record<EventsV2.Severity, number> = { info: 0, warning: 1, e
 
 /**
  * Picks the highest severity among the `severity` labels of the firing
- * alerts, each mapped by `EventsV2.normalizeSeverity`; with no label, or only
- * unrecognised ones, the result is `fallback`.
+ * alerts, each mapped by `EventsV2.normalizeSeverity`. Without any label, or
+ * with only unrecognised ones, the result is `fallback`.
  *
  * @since 0.1.0
  * @category severity
@@ -134,8 +134,13 @@ export const queryEscape = (input: string): string =>
     .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, "+")
 
-const defaultClient = (source: Alert.SourceKind): string =>
-  source === "alertmanager" ? "Alertmanager" : source === "grafana" ? "Grafana" : "effect-pagerduty"
+const clientNames: Record<Alert.SourceKind, string> = {
+  alertmanager: "Alertmanager",
+  grafana: "Grafana",
+  generic: "effect-pagerduty"
+}
+
+const defaultClient = (source: Alert.SourceKind): string => clientNames[source]
 
 const defaultClientUrl = (group: Alert.AlertGroup): string | undefined => {
   if (group.externalURL === "") return undefined
@@ -151,9 +156,9 @@ const formatTime = (time: DateTime.Utc | undefined): string =>
   time === undefined ? "0001-01-01T00:00:00Z" : DateTime.formatIso(time)
 
 /**
- * Renders an alert as the JSON object Alertmanager's templates produce for it
- * (`status`, `labels`, `annotations`, `startsAt`, `endsAt`, `generatorURL`,
- * `fingerprint`); an unset time is Go's zero time.
+ * Renders an alert as the JSON object that Alertmanager's templates produce
+ * for it, with `status`, `labels`, `annotations`, `startsAt`, `endsAt`,
+ * `generatorURL` and `fingerprint`. An unset time becomes Go's zero time.
  *
  * NOTE: times carry millisecond precision, so Alertmanager's nanosecond
  * `startsAt` values come out rounded down to the millisecond.

@@ -230,7 +230,7 @@ export const expand = <A, B, E = never, R = never>(
 ): Pipeline<A, B, E, R> => make(name, (input: A) => Effect.map(f(input), (outputs) => Array.from(outputs)))
 
 /**
- * A stage that keeps the inputs for which the predicate holds and drops the
+ * A stage that keeps the inputs for which the predicate is true and drops the
  * others. A refinement narrows the output type.
  *
  * @since 0.1.0
@@ -366,7 +366,7 @@ export const tap = <A, E = never, R = never>(
 ): Pipeline<A, A, E, R> => make(name, (value: A) => Effect.as(f(value), [value]))
 
 /**
- * What an audit tap receives for each run of the pipeline it wraps.
+ * The audit record of one run of a wrapped pipeline.
  *
  * @since 0.1.0
  * @category taps
@@ -543,11 +543,11 @@ const failureResponse = (error: unknown): Effect.Effect<HttpServerResponse.HttpS
  * Serves a pipeline as an `effect/http` route handler: the request body is
  * parsed as JSON and run through the pipeline once.
  *
- * Details: a body that is not JSON gets `400`; a failed run gets the status
- * its error classifies to (`Errors.classify`) with the error's tag, reason
- * and message; errors from outside the library get `500` with no detail and
- * are logged. Body size limits and authentication belong to the route or
- * server in front of it.
+ * Details: a body that is not JSON gets `400`. A failed run gets the status
+ * that `Errors.classify` gives its error, with the error's tag, reason and
+ * message. An error from outside the library gets `500` with no detail, and
+ * it is logged. Body size limits and authentication belong to the route or
+ * server in front of the handler.
  *
  * @example
  * ```ts

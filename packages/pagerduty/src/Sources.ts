@@ -329,7 +329,7 @@ const toGroup = Effect.fnUntraced(function*(source: Alert.SourceKind, webhook: A
   return new Alert.AlertGroup({
     source,
     groupKey: webhook.groupKey,
-    // The group fires while any alert fires, whatever the group field says.
+    // The group is firing while any alert fires, whatever its `status` field contains.
     status: alerts.length === 0
       ? webhook.status
       : alerts.some((alert) => alert.status === "firing")

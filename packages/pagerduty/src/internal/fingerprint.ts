@@ -16,6 +16,15 @@ const addBytes = (hash: bigint, bytes: Uint8Array): bigint => {
   return next
 }
 
+const compareBytes = (left: Uint8Array, right: Uint8Array): number => {
+  const length = Math.min(left.length, right.length)
+  for (let i = 0; i < length; i++) {
+    const difference = left[i]! - right[i]!
+    if (difference !== 0) return difference
+  }
+  return left.length - right.length
+}
+
 const addByte = (hash: bigint, byte: number): bigint => ((hash ^ BigInt(byte)) * prime) & mask
 
 /**
@@ -24,13 +33,13 @@ const addByte = (hash: bigint, byte: number): bigint => ((hash ^ BigInt(byte)) *
  * each followed by a 0xff byte, written as 16 lowercase hex digits.
  */
 export const labelFingerprint = (labels: Readonly<Record<string, string>>): string => {
-  // Go sorts label names by byte order, which for UTF-16 strings in the BMP
-  // matches JavaScript's default code-unit sort; surrogate pairs are an edge
-  // case that label names (`[a-zA-Z_][a-zA-Z0-9_]*` in classic Prometheus) do not reach.
-  const names = Object.keys(labels).sort()
+  // Go sorts label names by their UTF-8 bytes, so the names are compared as bytes here too.
+  const names = Object.keys(labels).map((name) => ({ name, bytes: encoder.encode(name) })).sort((a, b) =>
+    compareBytes(a.bytes, b.bytes)
+  )
   let hash = offsetBasis
-  for (const name of names) {
-    hash = addBytes(hash, encoder.encode(name))
+  for (const { bytes, name } of names) {
+    hash = addBytes(hash, bytes)
     hash = addByte(hash, separator)
     hash = addBytes(hash, encoder.encode(labels[name] ?? ""))
     hash = addByte(hash, separator)
