@@ -34,107 +34,82 @@
  * @since 0.1.0
  * @stability experimental
  */
-import { Duration, Effect, Metric, Schema, Stream } from "effect"
+import { Duration, Effect, Metric, Schema } from "effect"
 import * as Digest from "effect/crypto/Digest"
 import { dual } from "effect/Function"
-import * as HttpServerRequest from "effect/http/HttpServerRequest"
-import * as HttpServerResponse from "effect/http/HttpServerResponse"
-import * as Pipeable from "effect/Pipeable"
 import * as Alert from "./Alert.ts"
 import * as DedupeStore from "./DedupeStore.ts"
 import * as Errors from "./Errors.ts"
 import * as Format from "./Format.ts"
 import { canonicalJson } from "./internal/canonicalJson.ts"
 import * as EventsV2 from "./internal/eventsShape.ts"
+import { make, type Pipeline } from "./internal/pipelineCore.ts"
 
-/**
- * @since 0.1.0
- * @category type ids
- */
-export const TypeId = "~effect-pagerduty/Pipeline" as const
+export {
+  /**
+   * @since 0.1.0
+   * @category composition
+   */
+  andThen,
+  /**
+   * @since 0.1.0
+   * @category stages
+   */
+  identity,
+  /**
+   * @since 0.1.0
+   * @category guards
+   */
+  isPipeline,
+  /**
+   * @since 0.1.0
+   * @category constructors
+   */
+  make,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  type Pipeline,
+  /**
+   * @since 0.1.0
+   * @category type ids
+   */
+  TypeId
+} from "./internal/pipelineCore.ts"
 
-/**
- * A stage, or a composition of stages, from one `In` to zero or more `Out`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Pipeline<in In, out Out, out E = never, out R = never> extends Pipeable.Pipeable {
-  readonly [TypeId]: {
-    readonly _In: (_: In) => void
-    readonly _Out: () => Out
-    readonly _E: () => E
-    readonly _R: () => R
-  }
-  /** The stage names, joined by ` > ` in a composition; used for spans and metrics. */
-  readonly name: string
-  readonly run: (input: In) => Effect.Effect<ReadonlyArray<Out>, E, R>
-}
-
-const variance = { _In: () => {}, _Out: () => undefined, _E: () => undefined, _R: () => undefined }
-
-/**
- * Makes a stage from a function that emits any number of outputs for one input.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make = <In, Out, E = never, R = never>(
-  name: string,
-  run: (input: In) => Effect.Effect<ReadonlyArray<Out>, E, R>
-): Pipeline<In, Out, E, R> => {
-  const self = Object.create(Pipeable.Prototype)
-  self[TypeId] = variance
-  self.name = name
-  self.run = run
-  return self
-}
-
-/**
- * Tells whether a value is a pipeline.
- *
- * @since 0.1.0
- * @category guards
- */
-export const isPipeline = (u: unknown): u is Pipeline<never, unknown, unknown, unknown> =>
-  typeof u === "object" && u !== null && TypeId in u
-
-/**
- * Joins two pipelines: every output of `self` becomes an input of `next`.
- *
- * @since 0.1.0
- * @category composition
- */
-export const andThen: {
-  <B, C, E2, R2>(
-    next: Pipeline<B, C, E2, R2>
-  ): <A, E1, R1>(self: Pipeline<A, B, E1, R1>) => Pipeline<A, C, E1 | E2, R1 | R2>
-  <A, B, E1, R1, C, E2, R2>(
-    self: Pipeline<A, B, E1, R1>,
-    next: Pipeline<B, C, E2, R2>
-  ): Pipeline<A, C, E1 | E2, R1 | R2>
-} = dual(
-  2,
-  <A, B, E1, R1, C, E2, R2>(
-    self: Pipeline<A, B, E1, R1>,
-    next: Pipeline<B, C, E2, R2>
-  ): Pipeline<A, C, E1 | E2, R1 | R2> =>
-    make(`${self.name} > ${next.name}`, (input: A) =>
-      Effect.flatMap(self.run(input), (outputs) =>
-        Effect.map(
-          Effect.forEach(outputs, (output) => next.run(output)),
-          (nested) => nested.flat()
-        )))
-)
-
-/**
- * A stage that emits its input unchanged; a starting point for a pipeline of a
- * known input type.
- *
- * @since 0.1.0
- * @category stages
- */
-export const identity = <A>(): Pipeline<A, A> => make("identity", (input: A) => Effect.succeed([input]))
+export {
+  /**
+   * @since 0.1.0
+   * @category http
+   */
+  type HttpHandlerOptions,
+  /**
+   * @since 0.1.0
+   * @category running
+   */
+  type ItemResult,
+  /**
+   * @since 0.1.0
+   * @category running
+   */
+  run,
+  /**
+   * @since 0.1.0
+   * @category running
+   */
+  runStream,
+  /**
+   * @since 0.1.0
+   * @category running
+   */
+  type RunStreamOptions,
+  /**
+   * @since 0.1.0
+   * @category http
+   */
+  toHttpHandler
+} from "./internal/pipelineRun.ts"
 
 // -----------------------------------------------------------------------------
 // Errors
@@ -432,149 +407,3 @@ export const metrics: {
       Effect.tapError(() => count("failed"))
     ))
 })
-
-// -----------------------------------------------------------------------------
-// Running
-// -----------------------------------------------------------------------------
-
-/**
- * Runs a pipeline on one input and returns its outputs; an empty array means
- * a stage dropped the input.
- *
- * @since 0.1.0
- * @category running
- */
-export const run: {
-  <A>(input: A): <B, E, R>(self: Pipeline<A, B, E, R>) => Effect.Effect<ReadonlyArray<B>, E, R>
-  <A, B, E, R>(self: Pipeline<A, B, E, R>, input: A): Effect.Effect<ReadonlyArray<B>, E, R>
-} = dual(
-  2,
-  <A, B, E, R>(self: Pipeline<A, B, E, R>, input: A): Effect.Effect<ReadonlyArray<B>, E, R> =>
-    Effect.withSpan(self.run(input), "Pipeline.run", { attributes: { "pipeline.name": self.name } })
-)
-
-/**
- * The result of one stream item: its outputs, or the typed error it failed
- * with.
- *
- * @since 0.1.0
- * @category running
- */
-export type ItemResult<In, Out, E> =
-  | { readonly _tag: "Emitted"; readonly input: In; readonly outputs: ReadonlyArray<Out> }
-  | { readonly _tag: "Failed"; readonly input: In; readonly error: E }
-
-/**
- * Options of {@link runStream}.
- *
- * @since 0.1.0
- * @category running
- */
-export interface RunStreamOptions {
-  /** How many items run at once. Results keep the input order. Defaults to 1. */
-  readonly concurrency?: number | undefined
-}
-
-/**
- * Runs a pipeline on every item of a stream and emits one result per item.
- * An item whose run fails becomes a `Failed` result carrying its typed error,
- * and the stream goes on with the next item. Defects and the stream's own
- * errors still end the stream.
- *
- * @since 0.1.0
- * @category running
- */
-export const runStream: {
-  <A, B, E, R>(
-    self: Pipeline<A, B, E, R>,
-    options?: RunStreamOptions
-  ): <SE, SR>(stream: Stream.Stream<A, SE, SR>) => Stream.Stream<ItemResult<A, B, E>, SE, R | SR>
-  <A, SE, SR, B, E, R>(
-    stream: Stream.Stream<A, SE, SR>,
-    self: Pipeline<A, B, E, R>,
-    options?: RunStreamOptions
-  ): Stream.Stream<ItemResult<A, B, E>, SE, R | SR>
-} = dual(
-  (args) => Stream.isStream(args[0]),
-  <A, SE, SR, B, E, R>(
-    stream: Stream.Stream<A, SE, SR>,
-    self: Pipeline<A, B, E, R>,
-    options?: RunStreamOptions
-  ): Stream.Stream<ItemResult<A, B, E>, SE, R | SR> =>
-    Stream.mapEffect(stream, (input) =>
-      run(self, input).pipe(
-        Effect.map((outputs): ItemResult<A, B, E> => ({ _tag: "Emitted", input, outputs })),
-        Effect.catch((error: E) => Effect.succeed<ItemResult<A, B, E>>({ _tag: "Failed", input, error }))
-      ), { concurrency: options?.concurrency ?? 1 })
-)
-
-/**
- * Options of {@link toHttpHandler}.
- *
- * @since 0.1.0
- * @category http
- */
-export interface HttpHandlerOptions<Out> {
-  /**
-   * Builds the response after a successful run. Defaults to `202 Accepted`
-   * with `{"status":"accepted","emitted":<number of outputs>}`.
-   */
-  readonly onSuccess?: ((outputs: ReadonlyArray<Out>) => HttpServerResponse.HttpServerResponse) | undefined
-}
-
-const failureResponse = (error: unknown): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
-  const { httpStatus } = Errors.classify(error)
-  if (Errors.isPagerDutyError(error)) {
-    return Effect.succeed(
-      HttpServerResponse.jsonUnsafe({ error: error._tag, reason: error.reason._tag, message: error.message }, {
-        status: httpStatus
-      })
-    )
-  }
-  // A failure from outside the library may carry anything, so the response
-  // names no detail and the cause goes to the log instead.
-  return Effect.as(
-    Effect.logError("pipeline run failed with an unclassified error", error),
-    HttpServerResponse.jsonUnsafe({ error: "InternalError", message: "internal error" }, { status: httpStatus })
-  )
-}
-
-/**
- * Serves a pipeline as an `effect/http` route handler: the request body is
- * parsed as JSON and run through the pipeline once.
- *
- * Details: a body that is not JSON gets `400`. A failed run gets the status
- * that `Errors.classify` gives its error, with the error's tag, reason and
- * message. An error from outside the library gets `500` with no detail, and
- * it is logged. Body size limits and authentication belong to the route or
- * server in front of the handler.
- *
- * @example
- * ```ts
- * import { HttpRouter } from "effect/http"
- *
- * const route = HttpRouter.add("POST", "/alertmanager", Pipeline.toHttpHandler(relay))
- * ```
- *
- * @since 0.1.0
- * @category http
- */
-export const toHttpHandler = <B, E, R>(
-  self: Pipeline<unknown, B, E, R>,
-  options: HttpHandlerOptions<B> = {}
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest> =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const body = yield* Effect.result(request.json)
-    if (body._tag === "Failure") {
-      return HttpServerResponse.jsonUnsafe({
-        error: "InvalidJson",
-        message: "the request body is not valid JSON; send the payload as application/json"
-      }, { status: 400 })
-    }
-    const outputs = yield* Effect.result(run(self, body.success))
-    if (outputs._tag === "Failure") return yield* failureResponse(outputs.failure)
-    return options.onSuccess === undefined
-      ? HttpServerResponse.jsonUnsafe({ status: "accepted", emitted: outputs.success.length }, { status: 202 })
-      : options.onSuccess(outputs.success)
-  })
