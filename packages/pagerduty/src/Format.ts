@@ -84,6 +84,15 @@ export const highestSeverity = (
 const sortedValues = (labels: Alert.Labels): Array<string> =>
   Object.keys(labels).sort().map((name) => labels[name] ?? "")
 
+// A generic group has no group labels, so its line shows the first relevant
+// alert's mapped summary and how many others the group contains.
+const genericSubject = (group: Alert.AlertGroup, head: string): string => {
+  const shown = group.firing[0] ?? group.alerts[0]
+  const others = (group.status === "firing" ? group.firing.length : group.alerts.length) - 1
+  const text = shown?.summary ?? shown?.fingerprint ?? ""
+  return others > 0 ? `${head} ${text} (and ${others} more)` : `${head} ${text}`
+}
+
 /**
  * Renders the summary line of a group exactly as Alertmanager's default
  * `__subject` template does: `[FIRING:<n>] <group label values> (<other
@@ -92,7 +101,9 @@ const sortedValues = (labels: Alert.Labels): Array<string> =>
  * Details: values are ordered by label name and joined by spaces. The
  * parenthesised part appears only when there are more common labels than
  * group labels, and when there are not, the line ends with a space, as
- * Alertmanager's does.
+ * Alertmanager's does. Groups of the generic source have no group labels, so
+ * their line is `[FIRING:<n>] <summary of the first firing alert>`, followed
+ * by `(and <n - 1> more)` when more alerts fire.
  *
  * @example
  * ```ts
@@ -107,6 +118,7 @@ const sortedValues = (labels: Alert.Labels): Array<string> =>
 export const subject = (group: Alert.AlertGroup): string => {
   const firing = group.firing.length
   const head = group.status === "firing" ? `[FIRING:${firing}]` : "[RESOLVED]"
+  if (group.source === "generic") return genericSubject(group, head)
   const groupValues = sortedValues(group.groupLabels).join(" ")
   const commonCount = Object.keys(group.commonLabels).length
   const groupCount = Object.keys(group.groupLabels).length
