@@ -75,7 +75,7 @@ const encodeChange = (event: EventsV2.ChangeEvent, wire: Wire): void => {
  * written as RFC 3339 in UTC (`2026-01-02T03:04:05.000Z`).
  *
  * Gotcha: it throws a `TypeError` on a `custom_details` value that JSON cannot
- * hold (a `bigint`, a circular structure); `prepare` reports those as typed
+ * hold (a `bigint`, a circular structure). `prepare` reports those as typed
  * errors, so encode only prepared events.
  *
  * @since 0.1.0

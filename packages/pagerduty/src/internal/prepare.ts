@@ -99,6 +99,11 @@ const removalNote = (keys: ReadonlyArray<string>): string =>
     "…"
   )
 
+const largestFirst = (a: { key: string; bytes: number }, b: { key: string; bytes: number }): number => {
+  if (a.bytes !== b.bytes) return b.bytes - a.bytes
+  return a.key < b.key ? -1 : 1
+}
+
 // Removes custom_details entries, largest first, until the request fits. Each
 // round drops as many entries as the estimated excess needs, then measures the
 // real encoding again, so a few full encodings suffice.
@@ -111,7 +116,7 @@ const fitSize = <E extends WithPayload>(
   const details = event.payload.custom_details ?? {}
   const queue = Object.keys(details)
     .map((key) => ({ key, bytes: utf8Length(JSON.stringify({ [key]: canonicalize(details[key]) ?? null })) - 1 }))
-    .sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .sort(largestFirst)
   const removed = new Set<string>()
 
   let bytes = bytesBefore
