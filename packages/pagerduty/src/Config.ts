@@ -429,19 +429,94 @@ const withOrigins = (problems: ReadonlyArray<Problem>, origins: ReadonlyMap<stri
     return variable === undefined ? problem : { path: problem.path, message: `${problem.message} (from ${variable})` }
   })
 
-const openerFor = (keys: typeof Keys.Type) =>
-  Effect.gen(function*() {
-    const ring = yield* Crypto.makeKeyRing({
-      current: keys.current,
-      ring: Object.fromEntries(Object.entries(keys.ring).map(([id, key]) => [id, Redacted.make(key)]))
-    })
-    return (sealed: string) =>
-      Crypto.open(ring, sealed).pipe(
-        Effect.map((bytes) => new TextDecoder().decode(bytes)),
-        Effect.mapError((error) => error.message),
-        Effect.provide(Crypto.layerWebCrypto)
-      )
-  })
+const readFile = (file: string): Effect.Effect<string, ConfigError, FileSystem.FileSystem> =>
+  FileSystem.FileSystem.use((fs) => fs.readFileString(file)).pipe(
+    Effect.mapError((error) => new ConfigError({ reason: new Unreadable({ path: file, detail: error.message }) }))
+  )
+
+const readTree = Effect.fnUntraced(function*(
+  text: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  source: string,
+  section?: string
+): Effect.fn.Return<{ tree: Record<string, unknown>; origins: Map<string, string> }, ConfigError> {
+  let raw: unknown = {}
+  if (text !== undefined && text.trim() !== "") {
+    try {
+      raw = Yaml.parse(text)
+    } catch (error) {
+      return yield* invalid(source, [{ path: "(root)", message: `YAML syntax error: ${(error as Error).message}` }])
+    }
+  }
+  if (raw === null || raw === undefined) raw = {}
+  if (!Predicate.isObject(raw) || Array.isArray(raw)) {
+    return yield* invalid(source, [{ path: "(root)", message: "expected a mapping at the top of the file" }])
+  }
+
+  // Only the requested section is expanded, so unset variables elsewhere do not matter.
+  const selected = section === undefined
+    ? raw
+    : section in raw
+    ? { [section]: (raw as Record<string, unknown>)[section] }
+    : {}
+  const problems: Array<Problem> = []
+  const tree = expand(selected, env, problems) as Record<string, unknown>
+  if (problems.length > 0) return yield* invalid(source, problems)
+  const origins = applyEnvironment(tree, env)
+  if (section !== undefined) {
+    for (const key of Object.keys(tree)) if (key !== section) delete tree[key]
+  }
+  return { tree, origins }
+})
+
+const parseOptions = { errors: "all", onExcessProperty: "error", reportInput: true } as const
+
+const decodeKeys = (tree: unknown, source: string, origins: ReadonlyMap<string, string>) =>
+  Schema.decodeUnknownEffect(Keys)(tree, parseOptions).pipe(
+    Effect.mapError((error) => invalid(source, withOrigins(toProblems(error.issue, ["keys"]), origins)))
+  )
+
+const keyRingOf = (keys: typeof Keys.Type, source: string) =>
+  Crypto.makeKeyRing({
+    current: keys.current,
+    ring: Object.fromEntries(Object.entries(keys.ring).map(([id, key]) => [id, Redacted.make(key)]))
+  }).pipe(
+    Effect.mapError((error) =>
+      invalid(source, [{
+        path: error.reason._tag === "InvalidKey" && error.reason.keyId in keys.ring
+          ? `keys.ring.${error.reason.keyId}`
+          : "keys.current",
+        message: error.message
+      }])
+    )
+  )
+
+/**
+ * Reads only the `keys` section of a configuration and builds its key ring,
+ * so values can be sealed for a file whose other sections are not complete yet.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const loadKeyRing = Effect.fnUntraced(function*(options: {
+  readonly file?: string | undefined
+  readonly env: Readonly<Record<string, string | undefined>>
+}): Effect.fn.Return<Crypto.KeyRing, ConfigError, FileSystem.FileSystem> {
+  const source = options.file ?? "the environment"
+  const text = options.file === undefined ? undefined : yield* readFile(options.file)
+  const { origins, tree } = yield* readTree(text, options.env, source, "keys")
+  if (tree.keys === undefined) {
+    return yield* invalid(source, [{ path: "keys", message: "missing: sealing needs keys.current and keys.ring" }])
+  }
+  return yield* keyRingOf(yield* decodeKeys(tree.keys, source, origins), source)
+})
+
+const openerFor = (ring: Crypto.KeyRing) => (sealed: string) =>
+  Crypto.open(ring, sealed).pipe(
+    Effect.map((bytes) => new TextDecoder().decode(bytes)),
+    Effect.mapError((error) => error.message),
+    Effect.provide(Crypto.layerWebCrypto)
+  )
 
 /**
  * Decodes a configuration from YAML text (empty for none) and an environment.
@@ -456,41 +531,12 @@ export const parse = Effect.fnUntraced(function*(options: {
   readonly source?: string | undefined
 }): Effect.fn.Return<RelayConfigShape, ConfigError> {
   const source = options.source ?? "the environment"
-  let raw: unknown = {}
-  if (options.text !== undefined && options.text.trim() !== "") {
-    try {
-      raw = Yaml.parse(options.text)
-    } catch (error) {
-      return yield* invalid(source, [{ path: "(root)", message: `YAML syntax error: ${(error as Error).message}` }])
-    }
-  }
-  if (raw === null || raw === undefined) raw = {}
-  if (!Predicate.isObject(raw) || Array.isArray(raw)) {
-    return yield* invalid(source, [{ path: "(root)", message: "expected a mapping at the top of the file" }])
-  }
-
-  const problems: Array<Problem> = []
-  const tree = expand(raw, options.env, problems) as Record<string, unknown>
-  if (problems.length > 0) return yield* invalid(source, problems)
-  const origins = applyEnvironment(tree, options.env)
+  const { origins, tree } = yield* readTree(options.text, options.env, source)
 
   // The key ring is decoded first, because sealed values anywhere else need it.
-  const parseOptions = { errors: "all", onExcessProperty: "error", reportInput: true } as const
   let opener: ((sealed: string) => Effect.Effect<string, string>) | undefined
   if (tree.keys !== undefined) {
-    const keys = yield* Schema.decodeUnknownEffect(Keys)(tree.keys, parseOptions).pipe(
-      Effect.mapError((error) => invalid(source, withOrigins(toProblems(error.issue, ["keys"]), origins)))
-    )
-    opener = yield* openerFor(keys).pipe(
-      Effect.mapError((error) =>
-        invalid(source, [{
-          path: error.reason._tag === "InvalidKey" && error.reason.keyId in keys.ring
-            ? `keys.ring.${error.reason.keyId}`
-            : "keys.current",
-          message: error.message
-        }])
-      )
-    )
+    opener = openerFor(yield* keyRingOf(yield* decodeKeys(tree.keys, source, origins), source))
   }
 
   const decoded = Schema.decodeUnknownEffect(RelayConfigSchema)(tree, parseOptions)
@@ -510,12 +556,8 @@ export const load = Effect.fnUntraced(function*(options: {
   readonly env: Readonly<Record<string, string | undefined>>
 }): Effect.fn.Return<RelayConfigShape, ConfigError, FileSystem.FileSystem> {
   if (options.file === undefined) return yield* parse({ env: options.env })
-  const fs = yield* FileSystem.FileSystem
-  const file = options.file
-  const text = yield* fs.readFileString(file).pipe(
-    Effect.mapError((error) => new ConfigError({ reason: new Unreadable({ path: file, detail: error.message }) }))
-  )
-  return yield* parse({ text, env: options.env, source: file })
+  const text = yield* readFile(options.file)
+  return yield* parse({ text, env: options.env, source: options.file })
 })
 
 /**

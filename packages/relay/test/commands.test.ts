@@ -1,18 +1,22 @@
+import * as Config from "@effect-pagerduty/pagerduty/Config"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Console, Effect, Runtime } from "effect"
+import { Console, Effect, Redacted, Runtime, Stdio, Stream } from "effect"
 import * as Command from "effect/cli/Command"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as ConfigCommand from "../src/commands/config.ts"
+import { CommandFailed } from "../src/commands/failure.ts"
+import * as SecretCommand from "../src/commands/secret.ts"
 
 const key = "0123456789abcdef0123456789abcdef"
 
 /** Runs a command with arguments, capturing what it prints. */
 const runCapturing = <Name extends string, Input, ContextInput, E, R>(
   command: Command.Command<Name, Input, ContextInput, E, R>,
-  args: ReadonlyArray<string>
+  args: ReadonlyArray<string>,
+  stdin = ""
 ) =>
   Effect.gen(function*() {
     const out: Array<string> = []
@@ -24,6 +28,7 @@ const runCapturing = <Name extends string, Input, ContextInput, E, R>(
     }
     const exit = yield* Command.runWith(command, { version: "0.0.0" })(args).pipe(
       Effect.provideService(Console.Console, console),
+      Effect.provide(Stdio.layerTest({ stdin: Stream.make(new TextEncoder().encode(stdin)) })),
       Effect.exit
     )
     return { exit, stdout: out.join("\n"), stderr: err.join("\n") }
@@ -61,12 +66,64 @@ describe("config check", () => {
       )
       const result = yield* runCapturing(ConfigCommand.command, ["check", "--config", file])
       expect(result.exit._tag).toBe("Failure")
-      if (result.exit._tag === "Failure") {
-        const error = result.exit.cause.reasons.find((reason) => reason._tag === "Fail")
-        expect(error && Runtime.getErrorExitCode((error as { error: unknown }).error)).toBe(1)
-      }
+      const failure = result.exit._tag === "Failure"
+        ? result.exit.cause.reasons.find((reason) => reason._tag === "Fail")
+        : undefined
+      const error = failure?._tag === "Fail" ? failure.error : undefined
+      expect(error).toBeInstanceOf(CommandFailed)
+      expect(Runtime.errorExitCode in (error as object)).toBe(true)
+      expect(Runtime.getErrorExitCode(error)).toBe(1)
       expect(result.stderr).toContain("routes[0].routing_key: expected 32 characters, got 5")
       expect(result.stderr).toContain("intake.auth: no credentials configured")
       expect(result.stdout).not.toContain("is valid")
+    }))
+})
+
+const ringKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+const keysSection = `keys:\n  current: k1\n  ring:\n    k1: ${ringKey}\n`
+
+describe("secret seal", () => {
+  it.effect("seals standard input for the configuration", () =>
+    Effect.gen(function*() {
+      // Only the keys section is needed, so a half-written file can be sealed into.
+      const file = writeTemp("relay.yaml", `${keysSection}routes: \${NOT_SET_YET}\n`)
+      const result = yield* runCapturing(SecretCommand.command, ["seal", "--config", file], `${key}\n`)
+      expect(result.exit._tag).toBe("Success")
+      const sealed = result.stdout.trim()
+      expect(sealed.startsWith("sealed:v1:k1:")).toBe(true)
+      expect(sealed).not.toContain(key)
+
+      const config = yield* Config.parse({
+        text:
+          `pagerduty: { region: us }\nintake: { insecure_no_auth: true }\nroutes:\n  - name: main\n    routing_key: "${sealed}"\n${keysSection}`,
+        env: {}
+      })
+      expect(Redacted.value(config.routes[0]!.routing_key)).toBe(key)
+    }))
+
+  it.effect("seals the contents of a file", () =>
+    Effect.gen(function*() {
+      const config = writeTemp("relay.yaml", keysSection)
+      const secretFile = writeTemp("secret.txt", "file-secret")
+      const result = yield* runCapturing(SecretCommand.command, ["seal", "--config", config, "--file", secretFile])
+      expect(result.exit._tag).toBe("Success")
+      expect(result.stdout.startsWith("sealed:v1:k1:")).toBe(true)
+    }))
+
+  it.effect("fails without a keys section", () =>
+    Effect.gen(function*() {
+      const config = writeTemp("relay.yaml", "pagerduty: { region: us }\n")
+      const result = yield* runCapturing(SecretCommand.command, ["seal", "--config", config], "x")
+      expect(result.exit._tag).toBe("Failure")
+      expect(result.stderr).toContain("keys: missing: sealing needs keys.current and keys.ring")
+      expect(result.stdout).toBe("")
+    }))
+
+  it.effect("fails on an empty secret", () =>
+    Effect.gen(function*() {
+      const config = writeTemp("relay.yaml", keysSection)
+      const result = yield* runCapturing(SecretCommand.command, ["seal", "--config", config], "\n")
+      expect(result.exit._tag).toBe("Failure")
+      expect(result.stderr).toBe("the secret from standard input is empty")
     }))
 })
