@@ -204,7 +204,7 @@ const baseUrl = Effect.map(Effect.service(HttpServer.HttpServer), (server) => {
 
 const post = (url: string, body: Uint8Array | string, headers: Record<string, string>) =>
   Effect.promise(() =>
-    fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } })
+    fetch(url, { method: "POST", body: body as BodyInit, headers: { "content-type": "application/json", ...headers } })
   )
     .pipe(Effect.map((response) => response.status))
 
