@@ -29,7 +29,7 @@
 import { DateTime, Effect } from "effect"
 import * as Digest from "effect/crypto/Digest"
 import type * as Alert from "./Alert.ts"
-import * as EventsV2 from "./internal/eventsShape.ts"
+import * as EventsV2 from "./EventsV2.ts"
 
 /**
  * Options of the formatter. Every field is optional.

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { Redacted } from "effect"
 import * as Digest from "effect/crypto/Digest"
 import { createHash } from "node:crypto"
+import { validateRequestBody } from "../../../test/support/openapi.ts"
 import * as Alert from "../src/Alert.ts"
+import * as EventsV2 from "../src/EventsV2.ts"
 import * as Format from "../src/Format.ts"
 import * as Sources from "../src/Sources.ts"
 import { capturedEvent, capturedPairs, capturedWebhook, readShared, sharedAlertmanagerFixtures } from "./fixtures.ts"
@@ -139,6 +142,50 @@ describe("Format.groupEvent", () => {
     withDigest(Effect.gen(function*() {
       const key = "test-z7uo5xq2"
       expect(yield* Format.groupDedupKey(key)).toBe(sha256Hex(key))
+    })))
+})
+
+describe("Format output", () => {
+  const groups = () =>
+    Effect.gen(function*() {
+      const fromShared = []
+      for (const name of sharedAlertmanagerFixtures()) {
+        fromShared.push(yield* Sources.alertmanager(JSON.parse(readShared(name))))
+      }
+      const captured = []
+      for (const name of capturedPairs) captured.push(yield* Sources.alertmanager(capturedWebhook(name)))
+      return [...fromShared, ...captured, yield* Sources.grafana(grafanaExample())]
+    })
+
+  it.effect("passes EventsV2.prepare in both modes", () =>
+    withDigest(Effect.gen(function*() {
+      for (const group of yield* groups()) {
+        for (const mode of ["group", "alert"] as const) {
+          for (const event of yield* Format.events(group, { mode })) {
+            const prepared = yield* EventsV2.prepare(event)
+            expect(prepared.adjustments).toEqual([])
+          }
+        }
+      }
+    })))
+
+  it.effect("encodes requests that PagerDuty's OpenAPI spec accepts", () =>
+    withDigest(Effect.gen(function*() {
+      const routingKey = Redacted.make("0123456789abcdef0123456789abcdef")
+      for (const group of yield* groups()) {
+        for (const mode of ["group", "alert"] as const) {
+          for (const event of yield* Format.events(group, { mode })) {
+            const body = JSON.parse(EventsV2.encodeRequest(routingKey, (yield* EventsV2.prepare(event)).event))
+            const errors = validateRequestBody({
+              spec: "test/fixtures/pagerduty/openapi/events-v2_openapiv3.json",
+              path: "/enqueue",
+              method: "post",
+              body
+            })
+            expect(errors).toEqual([])
+          }
+        }
+      }
     })))
 })
 

@@ -4,7 +4,8 @@ import type * as Digest from "effect/crypto/Digest"
 import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type * as Alert from "../src/Alert.ts"
-import type * as DedupeStore from "../src/DedupeStore.ts"
+import type * as Cache from "../src/Cache.ts"
+import type * as EventsV2 from "../src/EventsV2.ts"
 import * as Pipeline from "../src/Pipeline.ts"
 import * as Sources from "../src/Sources.ts"
 
@@ -47,8 +48,8 @@ describe("Pipeline types", () => {
       Pipeline.Pipeline<
         unknown,
         { readonly status: "success" },
-        Pipeline.PipelineError | Sources.SourceError | SendError,
-        Digest.Digest | DedupeStore.DedupeStore | Outbox
+        Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | SendError,
+        Digest.Digest | Cache.Cache | Outbox
       >
     >()
   })
@@ -79,8 +80,8 @@ describe("Pipeline types", () => {
     expectTypeOf(Pipeline.run(relay, {})).toEqualTypeOf<
       Effect.Effect<
         ReadonlyArray<{ readonly status: "success" }>,
-        Pipeline.PipelineError | Sources.SourceError | SendError,
-        Digest.Digest | DedupeStore.DedupeStore | Outbox
+        Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | SendError,
+        Digest.Digest | Cache.Cache | Outbox
       >
     >()
     const results = Stream.make(1, 2).pipe(Pipeline.runStream(Pipeline.map((n: number) => `${n}`)))
@@ -89,7 +90,7 @@ describe("Pipeline types", () => {
       Effect.Effect<
         HttpServerResponse.HttpServerResponse,
         never,
-        Digest.Digest | DedupeStore.DedupeStore | Outbox | HttpServerRequest.HttpServerRequest
+        Digest.Digest | Cache.Cache | Outbox | HttpServerRequest.HttpServerRequest
       >
     >()
 
