@@ -13,19 +13,24 @@
  *
  * @example
  * ```ts
- * import { EventsClient, Pipeline, Sources } from "@effect-pagerduty/pagerduty"
+ * import { Alert, EventsV2, Pipeline, Sources } from "@effect-pagerduty/pagerduty"
+ * import { Effect } from "effect"
+ * import { HttpRouter } from "effect/http"
+ *
+ * // Hands an event to the durable outbox; the sender gets its 2xx after this.
+ * declare const offer: (event: EventsV2.AlertEvent) => Effect.Effect<void, OutboxError, Outbox>
  *
  * const relay = Pipeline.decode(Sources.AlertmanagerWebhook).pipe(
  *   Pipeline.andThen(Pipeline.transform(Sources.fromAlertmanager)),
- *   Pipeline.andThen(Pipeline.filter((group) => group.receiver !== "blackhole")),
+ *   Pipeline.andThen(Pipeline.filter((group: Alert.AlertGroup) => group.receiver !== "blackhole")),
  *   Pipeline.andThen(Pipeline.format({ defaultSeverity: "warning" })),
- *   Pipeline.andThen(Pipeline.dedupe({ window: "5 minutes" })),
- *   Pipeline.andThen(Pipeline.deliver((event) => EventsClient.send(event))),
- *   Pipeline.audit((entry) => Audit.record(entry)),
+ *   Pipeline.andThen(Pipeline.dedupeWith(Pipeline.deliver(offer), { window: "5 minutes" })),
+ *   Pipeline.audit((entry) => Effect.logDebug("relayed", entry._tag)),
  *   Pipeline.metrics("alertmanager")
  * )
- * // Pipeline<unknown, EventsClient.Response, SourceError | PipelineError | EventsClientError,
- * //          Digest | DedupeStore | EventsClient>
+ * // Pipeline<unknown, void,
+ * //   PipelineError | SourceError | EventsV2Error | CacheError | OutboxError,
+ * //   Digest | Cache | Outbox>
  *
  * const once = Pipeline.run(relay, JSON.parse(body))
  * const route = HttpRouter.add("POST", "/alertmanager", Pipeline.toHttpHandler(relay))

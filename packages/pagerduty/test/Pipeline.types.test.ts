@@ -54,6 +54,27 @@ describe("Pipeline types", () => {
     >()
   })
 
+  it("types the relay built as the module documentation shows", () => {
+    class OutboxError extends Schema.TaggedError<OutboxError>()("OutboxError", {}) {}
+    const offer = (_: EventsV2.AlertEvent): Effect.Effect<void, OutboxError, Outbox> => Effect.void
+    const documented = Pipeline.decode(Sources.AlertmanagerWebhook).pipe(
+      Pipeline.andThen(Pipeline.transform(Sources.fromAlertmanager)),
+      Pipeline.andThen(Pipeline.filter((group: Alert.AlertGroup) => group.receiver !== "blackhole")),
+      Pipeline.andThen(Pipeline.format({ defaultSeverity: "warning" })),
+      Pipeline.andThen(Pipeline.dedupeWith(Pipeline.deliver(offer), { window: "5 minutes" })),
+      Pipeline.audit((entry) => Effect.logDebug("relayed", entry._tag)),
+      Pipeline.metrics("alertmanager")
+    )
+    expectTypeOf(documented).toEqualTypeOf<
+      Pipeline.Pipeline<
+        unknown,
+        void,
+        Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | OutboxError,
+        Digest.Digest | Cache.Cache | Outbox
+      >
+    >()
+  })
+
   it("rejects joining stages that do not fit", () => {
     const numbers = Pipeline.map((n: number) => n + 1)
     const strings = Pipeline.map((s: string) => s.length)
