@@ -48,7 +48,7 @@ const viewOf = (namespace: string) => Cache.Cache.use((cache) => Effect.succeed(
  * that two events compare equal exactly when they would be sent equal. The
  * key is stored as soon as the event passes, so when a later stage fails, a
  * retry of the same notification within the window is dropped. Use
- * {@link dedupeWith} around the later stages to forget the key on failure.
+ * {@link dedupeWith} around the later stages to delete the key on failure.
  *
  * @since 0.1.0
  * @category stages
@@ -68,7 +68,7 @@ export const dedupe = <A extends EventsV2.AlertEvent>(
 
 /**
  * Runs `next` only for events that pass the dedupe window (see
- * {@link dedupe}), and forgets an event's key when `next` fails, so the
+ * {@link dedupe}), and deletes an event's key when `next` fails, so the
  * sender's retry of the same notification is not dropped.
  *
  * @since 0.1.0
