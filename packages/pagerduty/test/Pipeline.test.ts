@@ -134,7 +134,7 @@ describe("Pipeline.dedupe", () => {
 })
 
 describe("Pipeline.dedupeWith", () => {
-  it.effect("forgets the key when a later stage fails", () =>
+  it.effect("deletes the key when a later stage fails", () =>
     Effect.gen(function*() {
       const attempts = yield* Ref.make(0)
       const flakyDelivery = Pipeline.deliver((event: { readonly dedup_key?: string | undefined }) =>

@@ -98,7 +98,7 @@ export const dedupeWith: {
         Effect.onError(() =>
           Effect.ignore(view.delete(key), {
             log: "Warn",
-            message: "dedupe could not forget the key of a failed event, so its retry may be dropped"
+            message: "dedupe failed to delete the key of a failed event, so a retry within the window is dropped"
           })
         )
       )
