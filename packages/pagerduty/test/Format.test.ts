@@ -217,6 +217,32 @@ describe("Format.alertEvent", () => {
     }))
 })
 
+describe("Format links and images", () => {
+  const grafanaAlert = (overrides: Record<string, unknown>) =>
+    Effect.gen(function*() {
+      const payload = grafanaExample()
+      payload.alerts = [{ ...payload.alerts[0], ...overrides }]
+      const group = yield* Sources.grafana(payload)
+      return group.alerts[0] as Alert.Alert
+    })
+
+  it.effect("keeps https images and drops others", () =>
+    Effect.gen(function*() {
+      const secure = Format.alertEvent(yield* grafanaAlert({ imageURL: "https://grafana.example/render/1.png" }))
+      const plain = Format.alertEvent(yield* grafanaAlert({ imageURL: "http://grafana.example/render/1.png" }))
+      if (secure.event_action !== "trigger" || plain.event_action !== "trigger") throw new Error("expected triggers")
+      expect(secure.images).toEqual([{ src: "https://grafana.example/render/1.png", alt: "Alert image" }])
+      expect(plain.images).toBeUndefined()
+    }))
+
+  it.effect("links only an absolute generator URL", () =>
+    Effect.gen(function*() {
+      const relative = Format.alertEvent(yield* grafanaAlert({ generatorURL: "/graph?g0.expr=up" }))
+      if (relative.event_action !== "trigger") throw new Error("expected a trigger")
+      expect(relative.links?.map((link) => link.text)).toEqual(["Silence"])
+    }))
+})
+
 describe("Format.queryEscape", () => {
   it("escapes like Go's url.QueryEscape", () => {
     expect(Format.queryEscape("web\\.hook")).toBe("web%5C.hook")
