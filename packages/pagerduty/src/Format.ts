@@ -87,9 +87,9 @@ const sortedValues = (labels: Alert.Labels): Array<string> =>
 // A generic group has no group labels, so its line shows the first relevant
 // alert's mapped summary and how many others the group contains.
 const genericSubject = (group: Alert.AlertGroup, head: string): string => {
-  const shown = group.firing[0] ?? group.alerts[0]
+  const first = group.firing[0] ?? group.alerts[0]
   const others = (group.status === "firing" ? group.firing.length : group.alerts.length) - 1
-  const text = shown?.summary ?? shown?.fingerprint ?? ""
+  const text = first?.summary ?? first?.fingerprint ?? ""
   return others > 0 ? `${head} ${text} (and ${others} more)` : `${head} ${text}`
 }
 
