@@ -32,7 +32,7 @@ import * as Latch from "effect/Latch"
 import * as Layer from "effect/Layer"
 import * as Redis from "effect/persistence/Redis"
 import type * as Scope from "effect/Scope"
-import { resolveOptions, storeFailed } from "./internal/outboxCommon.ts"
+import { checkItem, resolveOptions, storeFailed } from "./internal/outboxCommon.ts"
 import { readyAt } from "./internal/outboxEngine.ts"
 import * as Scripts from "./internal/outboxRedisScripts.ts"
 import type { Claim, DeadLetter, Entry, OutboxItem } from "./OutboxStore.ts"
@@ -130,6 +130,8 @@ export const make = (
 
     const offer = (item: OutboxItem) =>
       Effect.gen(function*() {
+        const invalid = checkItem(item)
+        if (invalid !== undefined) return yield* invalid
         const result = yield* offerScript(
           keys.items,
           keys.enqueued,
@@ -421,7 +423,8 @@ export const make = (
         const depth = yield* send<number>("read counts", "ZCARD", keys.enqueued)
         const inFlight = yield* send<number>("read counts", "HLEN", keys.owners)
         const deadLetters = yield* send<number>("read counts", "HLEN", keys.dead)
-        const oldest = yield* send<Array<string>>("read counts", "ZRANGE", keys.enqueued, "0", "0", "WITHSCORES")
+        // RESP2 replies a flat [member, score]; RESP3 clients may nest the pair.
+        const oldest = (yield* send<Array<unknown>>("read counts", "ZRANGE", keys.enqueued, "0", "0", "WITHSCORES")).flat()
         return {
           depth: Number(depth),
           inFlight: Number(inFlight),
