@@ -3,8 +3,8 @@
  * file stores. The file store rebuilds it from its log on open.
  *
  * Items of one dedup key form a FIFO. A key is "due" when it has items, no
- * worker holds its head, and the head's `notBefore` has passed; due keys sit
- * in a min-heap by due time. Heap entries carry the key's version, so a
+ * worker holds its head, and the head's `notBefore` has passed; keys sit in a
+ * min-heap by due time, ties in the order they were scheduled. Heap entries carry the key's version, so a
  * rescheduled key leaves a stale entry that is dropped when popped.
  */
 import type { Claim, DeadLetter, Entry, OutboxItem, Stats } from "../OutboxStore.ts"
@@ -34,6 +34,10 @@ export class Engine {
   private readonly due = new MinHeap<{ readonly key: string; readonly version: number }>()
   private inFlight = 0
   private tokenSeq = 0
+  // The latest time `claim` saw. A key is due at the later of this and its head's `notBefore`, so fresh items are due
+  // at once (whatever their enqueue time says) and a retried key, due at its `notBefore`, queues behind keys that
+  // became due earlier rather than behind every later offer.
+  private now = 0
 
   has(id: string): boolean {
     return this.queued.has(id) || this.dead.has(id)
@@ -55,6 +59,7 @@ export class Engine {
 
   /** Claims the next due item, or returns when the next one falls due (`Infinity` when none is queued). */
   claim(now: number): Claim | number {
+    this.now = Math.max(this.now, now)
     while (true) {
       const top = this.due.peek()
       if (top === undefined) return Infinity
@@ -218,6 +223,6 @@ export class Engine {
     if (queue.held || queue.head >= queue.ids.length) return
     const head = this.queued.get(queue.ids[queue.head]!)!
     queue.version++
-    this.due.push(Math.max(head.notBefore, readyAt(head.item)), { key, version: queue.version })
+    this.due.push(Math.max(head.notBefore, this.now), { key, version: queue.version })
   }
 }
