@@ -112,7 +112,7 @@ export const Incident = Schema.Struct({
   }))),
   body: Schema.optional(Schema.Struct({
     type: Schema.optional(Schema.String),
-    details: OptionalString
+    details: Schema.optional(Schema.NullOr(Schema.Union([Schema.String, Schema.Record(Schema.String, Schema.Unknown)])))
   }))
 })
 

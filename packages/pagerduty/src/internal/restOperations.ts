@@ -42,7 +42,11 @@ export interface CreateIncident {
   readonly title: string
   readonly service: { readonly id: string }
   readonly urgency?: RestResources.Urgency | undefined
-  readonly body?: { readonly details: string } | undefined
+  /**
+   * NOTE: the REST spec's schema types `details` as an object, while its own
+   * example and the developer docs send a string; both are accepted here.
+   */
+  readonly body?: { readonly details: string | Readonly<Record<string, unknown>> } | undefined
   readonly incident_key?: string | undefined
   readonly priority?: { readonly id: string } | undefined
   /** At most one assignee is supported; cannot be combined with `escalation_policy`. */
@@ -175,7 +179,12 @@ const cursorPage = <A>(key: string, item: Schema.Codec<A, unknown>) =>
     unknown
   >
 
-const unwrap = <A>(execute: Execute, key: string, item: Schema.Codec<A, unknown>, call: Omit<Call<unknown>, "schema">) =>
+const unwrap = <A>(
+  execute: Execute,
+  key: string,
+  item: Schema.Codec<A, unknown>,
+  call: Omit<Call<unknown>, "schema">
+) =>
   Effect.map(
     execute({ ...call, schema: wrapped(key, item) as unknown as Schema.Codec<Record<string, A>, unknown> }),
     (body) => body[key] as A
@@ -336,8 +345,7 @@ export const makeOperations = (execute: Execute) => {
 
     updateIncident,
 
-    acknowledgeIncident: (id: string, options?: FromOptions) =>
-      updateIncident(id, { status: "acknowledged" }, options),
+    acknowledgeIncident: (id: string, options?: FromOptions) => updateIncident(id, { status: "acknowledged" }, options),
 
     resolveIncident: (id: string, options?: FromOptions & { readonly resolution?: string | undefined }) =>
       updateIncident(id, { status: "resolved", resolution: options?.resolution }, options),
@@ -353,7 +361,8 @@ export const makeOperations = (execute: Execute) => {
       )
     },
 
-    listIncidentNotes: (id: string) => get(idPath("/incidents", id, "/notes"), "notes", Schema.Array(RestResources.Note)),
+    listIncidentNotes: (id: string) =>
+      get(idPath("/incidents", id, "/notes"), "notes", Schema.Array(RestResources.Note)),
 
     createIncidentNote: (id: string, content: string, options?: FromOptions) =>
       unwrap(execute, "note", RestResources.Note, {

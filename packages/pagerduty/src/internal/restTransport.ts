@@ -110,7 +110,8 @@ export const retrySchedule = (settings: RetrySettings): Schedule.Schedule<Durati
     })
   )
 
-const fail = (reason: RestClientError.RestClientErrorReason) => Effect.fail(new RestClientError.RestClientError({ reason }))
+const fail = (reason: RestClientError.RestClientErrorReason) =>
+  Effect.fail(new RestClientError.RestClientError({ reason }))
 
 const decodeBody = <A>(call: Call<A>, status: number, text: string) => {
   const info = { method: call.method, path: call.path }
@@ -131,59 +132,62 @@ const decodeBody = <A>(call: Call<A>, status: number, text: string) => {
 }
 
 /** Sends REST calls through an `HttpClient` with the client's headers, timeout, retries and wrapper. */
-export const makeExecutor = (client: HttpClient.HttpClient, settings: Settings) =>
-<A>(call: Call<A>): Effect.Effect<A, RestClientError.RestClientError> => {
-  const info = { method: call.method, path: call.path }
-  const from = call.fromValue ?? settings.from
-  if (call.from === "required" && from === undefined) return fail(new RestClientError.MissingFrom(info))
+export const makeExecutor =
+  (client: HttpClient.HttpClient, settings: Settings) =>
+  <A>(call: Call<A>): Effect.Effect<A, RestClientError.RestClientError> => {
+    const info = { method: call.method, path: call.path }
+    const from = call.fromValue ?? settings.from
+    if (call.from === "required" && from === undefined) return fail(new RestClientError.MissingFrom(info))
 
-  const headers: Record<string, string> = {
-    accept: acceptHeader,
-    authorization: Redacted.value(settings.authorization)
-  }
-  if (call.body !== undefined) headers["content-type"] = "application/json"
-  if (call.from !== undefined && call.from !== "none" && from !== undefined) headers.from = from
-  if (settings.userAgent !== undefined) headers["user-agent"] = settings.userAgent
+    const headers: Record<string, string> = {
+      accept: acceptHeader,
+      authorization: Redacted.value(settings.authorization)
+    }
+    if (call.body !== undefined) headers["content-type"] = "application/json"
+    if (call.from !== undefined && call.from !== "none" && from !== undefined) headers.from = from
+    if (settings.userAgent !== undefined) headers["user-agent"] = settings.userAgent
 
-  let request = HttpClientRequest.make(call.method)(settings.baseUrl + call.path, {
-    urlParams: toUrlParams(call.query),
-    headers
-  })
-  if (call.body !== undefined) request = HttpClientRequest.bodyText(request, JSON.stringify(call.body), "application/json")
+    let request = HttpClientRequest.make(call.method)(settings.baseUrl + call.path, {
+      urlParams: toUrlParams(call.query),
+      headers
+    })
+    if (call.body !== undefined) {
+      request = HttpClientRequest.bodyText(request, JSON.stringify(call.body), "application/json")
+    }
 
-  const attempt = client.execute(request).pipe(
-    Effect.flatMap((response) =>
-      Effect.map(response.text, (text) => ({ status: response.status, headers: response.headers, text }))
-    ),
-    Effect.timeout(settings.timeout),
-    Effect.catch((error): Effect.Effect<never, RestClientError.RestClientError> => {
-      if (Cause.isTimeoutError(error)) {
-        return fail(new RestClientError.Timeout({ ...info, source: "client", timeout: settings.timeout }))
-      }
-      if (HttpClientError.isHttpClientError(error) && error.reason._tag === "TransportError") {
-        const cause = error.reason.cause
-        if (Cause.isTimeoutError(cause)) {
+    const attempt = client.execute(request).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(response.text, (text) => ({ status: response.status, headers: response.headers, text }))
+      ),
+      Effect.timeout(settings.timeout),
+      Effect.catch((error): Effect.Effect<never, RestClientError.RestClientError> => {
+        if (Cause.isTimeoutError(error)) {
           return fail(new RestClientError.Timeout({ ...info, source: "client", timeout: settings.timeout }))
         }
-        const stage = failedBeforeSending(cause) ? "connect" : "exchange"
-        return fail(new RestClientError.Transport({ ...info, stage, description: describeCause(cause) }))
-      }
-      return fail(
-        new RestClientError.Transport({ ...info, stage: "exchange", description: describeCause(error) })
+        if (HttpClientError.isHttpClientError(error) && error.reason._tag === "TransportError") {
+          const cause = error.reason.cause
+          if (Cause.isTimeoutError(cause)) {
+            return fail(new RestClientError.Timeout({ ...info, source: "client", timeout: settings.timeout }))
+          }
+          const stage = failedBeforeSending(cause) ? "connect" : "exchange"
+          return fail(new RestClientError.Transport({ ...info, stage, description: describeCause(cause) }))
+        }
+        return fail(
+          new RestClientError.Transport({ ...info, stage: "exchange", description: describeCause(error) })
+        )
+      }),
+      Effect.flatMap(({ headers, status, text }) =>
+        status >= 200 && status < 300
+          ? decodeBody(call, status, text)
+          : fail(reasonFromResponse(info, status, headers, text))
       )
-    }),
-    Effect.flatMap(({ headers, status, text }) =>
-      status >= 200 && status < 300
-        ? decodeBody(call, status, text)
-        : fail(reasonFromResponse(info, status, headers, text))
     )
-  )
 
-  const wrapped = settings.wrapAttempt(attempt)
-  if (settings.retry === undefined || settings.retry.times === 0) return wrapped
-  return Effect.retry(wrapped, {
-    schedule: retrySchedule(settings.retry),
-    times: settings.retry.times,
-    while: (error) => isRetryable(error, call.idempotent)
-  })
-}
+    const wrapped = settings.wrapAttempt(attempt)
+    if (settings.retry === undefined || settings.retry.times === 0) return wrapped
+    return Effect.retry(wrapped, {
+      schedule: retrySchedule(settings.retry),
+      times: settings.retry.times,
+      while: (error) => isRetryable(error, call.idempotent)
+    })
+  }
