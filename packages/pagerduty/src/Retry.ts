@@ -94,7 +94,7 @@ export interface Options {
   /** Growth of the delay per retry. Default: 2. */
   readonly factor?: number | undefined
   /**
-   * Longest delay between two attempts, applied after jitter. A server hint
+   * Maximum delay between two attempts, applied after jitter. A server hint
    * longer than this ends the retries, so that a caller with a longer horizon
    * (an outbox) can wait instead. Default: 30 seconds.
    */
@@ -108,7 +108,7 @@ export interface Options {
    * delay would end past it. Default: 2 minutes.
    */
   readonly maxElapsed?: Duration.Input | undefined
-  /** Which failures are retried. Default: the `retryable` flag of the error's reason (`Errors.classify`). */
+  /** Predicate selecting the failures to retry. Default: the `retryable` flag of the error's reason (`Errors.classify`). */
   readonly isRetryable?: ((error: unknown) => boolean) | undefined
   /** Reads the server's hint from a failure. Default: {@link retryAfterOf}. */
   readonly retryAfter?: ((error: unknown) => Duration.Duration | undefined) | undefined

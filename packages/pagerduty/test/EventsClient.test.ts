@@ -1,6 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Exit, Layer, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Layer, Redacted, Tracer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { validateRequestBody } from "../../../test/support/openapi.ts"
@@ -35,7 +35,7 @@ const accepted = (dedupKey?: string): Reply => ({
   body: { status: "success", message: "Event processed", ...(dedupKey === undefined ? {} : { dedup_key: dedupKey }) }
 })
 
-// A loopback HTTP server that records every request and answers with
+// A loopback HTTP server that records every request and responds with
 // `reply(request, index)`. It is closed, hanging connections included, when
 // the scope ends.
 const startServer = (reply: (request: Recorded, index: number) => Reply) =>
@@ -84,7 +84,7 @@ const fastRetry = Retry.schedule<EventsClient.EventsClientError>({ baseDelay: "1
 
 const withClient = <A, E>(
   baseUrl: string,
-  options: Omit<EventsClient.SendOptions, never>,
+  options: EventsClient.SendOptions,
   use: (client: EventsClient.EventsClient["Service"]) => Effect.Effect<A, E>
 ) =>
   Effect.gen(function*() {
@@ -133,7 +133,7 @@ describe("EventsClient.send", () => {
 
   it.live("retries a timed-out trigger without a second alert", () =>
     Effect.scoped(Effect.gen(function*() {
-      // The first attempt reaches the server but gets no answer in time, as
+      // The first attempt reaches the server but gets no response in time, as
       // when PagerDuty accepts an event and the response is lost.
       const server = yield* startServer((_, index) => index === 0 ? { hang: true } : accepted())
       const result = yield* withClient(
@@ -200,7 +200,8 @@ describe("EventsClient.send", () => {
       const server = yield* startServer(() => ({ status: 429 }))
       const error = yield* withClient(server.url, { retry: false }, (client) =>
         Effect.flip(client.send(routingKey, trigger("k"))))
-      expect(error.reason._tag === "RateLimited" && error.reason.retryAfter).toBeUndefined()
+      expect(error.reason._tag).toBe("RateLimited")
+      expect((error.reason as EventsClient.RateLimited).retryAfter).toBeUndefined()
     })))
 
   const statusCases: ReadonlyArray<readonly [number, string, boolean]> = [
@@ -246,7 +247,8 @@ describe("EventsClient.send", () => {
         }
       }))
       const error = yield* withClient(server.url, {}, (client) => Effect.flip(client.send(routingKey, trigger("db-1"))))
-      expect(error.reason._tag === "InvalidEvent" && error.reason.errors).toEqual([
+      expect(error.reason._tag).toBe("InvalidEvent")
+      expect((error.reason as EventsClient.InvalidEvent).errors).toEqual([
         "'payload.severity' is missing or blank"
       ])
       expect(error.message).toContain("'payload.severity' is missing or blank")
@@ -274,7 +276,8 @@ describe("EventsClient.send", () => {
         { timeout: "100 millis" },
         (client) => Effect.flip(client.send(routingKey, trigger("k")))
       )
-      expect(error.reason._tag === "Timeout" && error.reason.scope).toBe("attempt")
+      expect(error.reason._tag).toBe("Timeout")
+      expect((error.reason as EventsClient.Timeout).scope).toBe("attempt")
       expect(server.requests).toHaveLength(3)
     })))
 
@@ -286,7 +289,8 @@ describe("EventsClient.send", () => {
         { timeout: "5 seconds", deadline: "200 millis" },
         (client) => Effect.flip(client.send(routingKey, trigger("k")))
       )
-      expect(error.reason._tag === "Timeout" && error.reason.scope).toBe("deadline")
+      expect(error.reason._tag).toBe("Timeout")
+      expect((error.reason as EventsClient.Timeout).scope).toBe("deadline")
       expect(server.requests).toHaveLength(1)
     })))
 
@@ -366,6 +370,33 @@ describe("EventsClient.send", () => {
     })))
 })
 
+describe("EventsClient spans", () => {
+  it.live("spans record action and outcome", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span(options) {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
+      const server = yield* startServer((_, index) => index === 0 ? { status: 400, body: {} } : accepted())
+      yield* withClient(server.url, {}, (client) =>
+        Effect.gen(function*() {
+          yield* Effect.flip(client.send(routingKey, trigger("k")))
+          yield* client.send(routingKey, { event_action: "resolve", dedup_key: "k" })
+        })).pipe(Effect.provideService(Tracer.Tracer, tracer))
+
+      const sends = spans.filter((span) => span.name === "EventsClient.send")
+      expect(sends.map((span) => span.attributes.get("pagerduty.event.action"))).toEqual(["trigger", "resolve"])
+      expect(sends.map((span) => span.attributes.get("pagerduty.outcome"))).toEqual(["InvalidEvent", "accepted"])
+      for (const span of spans) {
+        expect(JSON.stringify([...span.attributes.entries()])).not.toContain(key)
+      }
+    })))
+})
+
 describe("EventsClient.sendChange", () => {
   it.live("posts to /v2/change/enqueue", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -431,6 +462,6 @@ describe("EventsClient.layer", () => {
         )
       )
       expect(Exit.isFailure(exit)).toBe(true)
-      expect(String(Exit.isFailure(exit) && exit.cause)).toContain("PAGERDUTY_EVENTS_REGION")
+      expect(String(exit)).toContain("PAGERDUTY_EVENTS_REGION")
     }))
 })

@@ -14,6 +14,8 @@ const prepare = <E extends EventsV2.Event>(event: E) =>
   EventsV2.prepare(event).pipe(Effect.provide(Digest.layerWebCrypto))
 const prepareFailure = (event: unknown) => Effect.flip(prepare(event as EventsV2.Event))
 
+type Removed = typeof EventsV2.CustomDetailsRemoved.Type
+
 const codePoints = (text: string) => [...text].length
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex")
@@ -180,10 +182,10 @@ describe("EventsV2.prepare size", () => {
       ])
       expect(fitted.payload.custom_details?.[EventsV2.removedKeysEntry]).toContain("logs")
       expect(adjustments).toHaveLength(1)
-      const [removed] = adjustments
-      expect(removed?._tag).toBe("CustomDetailsRemoved")
-      expect(removed?._tag === "CustomDetailsRemoved" && removed.keys).toEqual(["logs"])
-      expect(removed?._tag === "CustomDetailsRemoved" && removed.bytesAfter).toBe(bytes(body))
+      const removed = adjustments[0] as Removed
+      expect(removed._tag).toBe("CustomDetailsRemoved")
+      expect(removed.keys).toEqual(["logs"])
+      expect(removed.bytesAfter).toBe(bytes(body))
       expectValidEnqueue(body)
     }))
 
@@ -192,8 +194,9 @@ describe("EventsV2.prepare size", () => {
       const details: Record<string, string> = {}
       for (let index = 0; index < 10; index++) details[`part${index}`] = "p".repeat(60_000 + index)
       const { adjustments, event } = yield* prepare(trigger({}, { custom_details: details }))
-      const removed = adjustments[0]
-      expect(removed?._tag === "CustomDetailsRemoved" && removed.keys).toEqual(["part9", "part8"])
+      const removed = adjustments[0] as Removed
+      expect(removed._tag).toBe("CustomDetailsRemoved")
+      expect(removed.keys).toEqual(["part9", "part8"])
       expect(bytes(EventsV2.encodeRequest(routingKey, event))).toBeLessThanOrEqual(512_000)
     }))
 
@@ -219,7 +222,7 @@ describe("EventsV2.prepare size", () => {
       )
       const error = yield* prepareFailure(trigger({ links }, { custom_details: { note: "n".repeat(1000) } }))
       expect(error.reason._tag).toBe("TooLarge")
-      expect(error.reason._tag === "TooLarge" && error.reason.bytes).toBeGreaterThan(512_000)
+      expect((error.reason as EventsV2.TooLarge).bytes).toBeGreaterThan(512_000)
       expect(error.message).toContain("512000-byte limit")
     }))
 })
@@ -276,7 +279,7 @@ describe("EventsV2.prepare validation", () => {
       Effect.gen(function*() {
         const error = yield* prepareFailure(event)
         expect(error.reason._tag).toBe("InvalidField")
-        expect(error.reason._tag === "InvalidField" && error.reason.field).toBe(field)
+        expect((error.reason as EventsV2.InvalidField).field).toBe(field)
         expect(error.message).toContain(field)
       }))
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, DateTime, Duration, Effect, Exit, Fiber, Option, Schema } from "effect"
+import { Clock, DateTime, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { Headers } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as Errors from "../src/Errors.ts"
@@ -178,15 +178,15 @@ describe("Retry.schedule", () => {
     expect(Errors.classify(rateLimited()).retryable).toBe(true)
   })
 
-  const invalidOptions: ReadonlyArray<readonly [string, Retry.Options]> = [
-    ["factor", { factor: 0.5 }],
-    ["jitter", { jitter: 2 }],
-    ["maxAttempts", { maxAttempts: 0 }],
-    ["maxAttempts", { maxAttempts: 1.5 }],
-    ["baseDelay", { baseDelay: Duration.infinity }]
+  const invalidOptions: ReadonlyArray<readonly [string, string, Retry.Options]> = [
+    ["factor", "factor below 1", { factor: 0.5 }],
+    ["jitter", "jitter above 1", { jitter: 2 }],
+    ["maxAttempts", "zero attempts", { maxAttempts: 0 }],
+    ["maxAttempts", "fractional attempts", { maxAttempts: 1.5 }],
+    ["baseDelay", "an infinite baseDelay", { baseDelay: Duration.infinity }]
   ]
-  for (const [name, options] of invalidOptions) {
-    it(`throws a RangeError for ${name} ${JSON.stringify(Schema.encodeSync(Schema.Unknown)(options))}`, () => {
+  for (const [name, label, options] of invalidOptions) {
+    it(`throws a RangeError for ${label}`, () => {
       expect(() => Retry.schedule(options)).toThrow(RangeError)
       expect(() => Retry.schedule(options)).toThrow(name)
     })

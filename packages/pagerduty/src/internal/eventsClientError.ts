@@ -42,7 +42,7 @@ export class InvalidEvent extends Schema.TaggedClass<InvalidEvent>()("InvalidEve
 }
 
 /**
- * PagerDuty answered 429: too many events for this routing key or account.
+ * PagerDuty responded with 429: too many events for this routing key or account.
  *
  * @since 0.1.0
  * @category errors
@@ -63,7 +63,7 @@ export class RateLimited extends Schema.TaggedClass<RateLimited>()("RateLimited"
 }
 
 /**
- * PagerDuty answered with a 5xx status.
+ * PagerDuty responded with a 5xx status.
  *
  * @since 0.1.0
  * @category errors
@@ -81,7 +81,7 @@ export class ServerError extends Schema.TaggedClass<ServerError>()("ServerError"
 }
 
 /**
- * PagerDuty answered with a status this client does not expect (401, 403,
+ * PagerDuty responded with a status this client does not expect (401, 403,
  * 404, 408, 413, ...). Only 408 (request timeout) is retryable.
  *
  * @since 0.1.0
@@ -156,7 +156,7 @@ export class Decode extends Schema.TaggedClass<Decode>()("Decode", {
   readonly httpStatus = 502
   readonly logLevel = "Error" as const
   get message() {
-    return `${describe(this)} answered ${this.status} with an unreadable body: ${this.detail}; ` +
+    return `${describe(this)} responded ${this.status} with an unreadable body: ${this.detail}; ` +
       `check that the base URL points at the Events API`
   }
 }
