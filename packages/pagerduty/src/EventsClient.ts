@@ -9,8 +9,10 @@
  * same alert instead of opening a second one.
  *
  * Only 429, 5xx, 408, transport failures and per-attempt timeouts are retried,
- * by `Retry.schedule` unless replaced; `retry: false` turns retries off for
- * callers, such as a durable outbox, that own longer retries themselves.
+ * by `Retry.schedule` unless replaced. A 429 whose `Retry-After` (or
+ * `ratelimit-reset`) is longer than the schedule's `maxDelay` fails at once
+ * with `RateLimited` carrying that wait. Pass `retry: false` to turn retries
+ * off for callers, such as a durable outbox, that own longer retries.
  *
  * Connections are reused by the `HttpClient` you provide. On Node,
  * `NodeHttpClient.layerUndici` from `@effect/platform-node` keeps connections
@@ -151,7 +153,11 @@ export interface SendOptions {
   readonly retry?: RetryPolicy | undefined
   /** Time limit of one attempt. Default: 10 seconds. */
   readonly timeout?: Duration.Input | undefined
-  /** Time limit of the whole send, retries and their delays included. Default: 60 seconds. */
+  /**
+   * Time limit of the whole send, retries and their delays included. When it
+   * passes, the send fails with the last attempt's error, or with `Timeout`
+   * when no attempt has finished. Default: 60 seconds.
+   */
   readonly deadline?: Duration.Input | undefined
 }
 
@@ -389,10 +395,7 @@ const makeWith = Effect.fnUntraced(function*(options: Options, baseUrl: string) 
     yield* Effect.annotateCurrentSpan("pagerduty.event.action", event.event_action)
     yield* EventsV2.validateRoutingKey(routingKey)
 
-    let keyed: EventsV2.AlertEvent = event
-    if (keyed.event_action === "trigger" && keyed.dedup_key === undefined) {
-      keyed = { ...keyed, dedup_key: yield* random.uuidV4() }
-    }
+    const keyed = yield* EventsV2.assignDedupKey(event).pipe(Effect.provideService(SecureRandom.SecureRandom, random))
     const { event: prepared } = yield* EventsV2.prepare(keyed).pipe(Effect.provideService(Digest.Digest, digest))
 
     const accepted = yield* deliver("/v2/enqueue", routingKey, prepared, prepared.dedup_key, sendOptions)

@@ -172,12 +172,13 @@ export const schedule = <E = unknown>(options: Options = {}): Schedule.Schedule<
     if (!isRetryable(meta.input) || meta.attempt >= maxAttempts) return stop
 
     const hint = hintOf(meta.input)
-    const hintMillis = hint === undefined ? 0 : Duration.toMillis(hint)
+    const hintMillis = hint === undefined ? 0 : Math.ceil(Duration.toMillis(hint))
     if (hintMillis > maxDelay) return stop
 
     const backoff = Math.min(maxDelay, baseDelay * factor ** (meta.attempt - 1))
     return Effect.flatMap(Random.next, (random) => {
-      const jittered = Math.min(maxDelay, backoff * (1 - jitter + 2 * jitter * random))
+      // Whole milliseconds, so that delays add up exactly on any clock.
+      const jittered = Math.min(maxDelay, Math.round(backoff * (1 - jitter + 2 * jitter * random)))
       const delay = Math.max(jittered, hintMillis)
       if (meta.elapsed + delay > maxElapsed) return stop
       const duration = Duration.millis(delay)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Exit, Redacted, Schema } from "effect"
-import { Digest } from "effect/crypto"
+import { Digest, SecureRandom } from "effect/crypto"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { validateRequestBody } from "../../../test/support/openapi.ts"
@@ -161,6 +161,27 @@ describe("EventsV2.prepare dedup_key", () => {
       const second = yield* prepare(first.event)
       expect(second.event).toEqual(first.event)
       expect(second.adjustments).toEqual([])
+    }))
+})
+
+describe("EventsV2.assignDedupKey", () => {
+  const assign = <E extends EventsV2.AlertEvent>(event: E) =>
+    EventsV2.assignDedupKey(event).pipe(Effect.provide(SecureRandom.layerWebCrypto))
+
+  it.effect("gives a keyless trigger a UUID", () =>
+    Effect.gen(function*() {
+      const first = yield* assign(trigger())
+      const second = yield* assign(trigger())
+      expect(first.dedup_key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/)
+      expect(second.dedup_key).not.toBe(first.dedup_key)
+    }))
+
+  it.effect("keeps an existing key", () =>
+    Effect.gen(function*() {
+      const keyed = yield* assign(trigger({ dedup_key: "db-1/disk" }))
+      expect(keyed.dedup_key).toBe("db-1/disk")
+      const resolve = yield* assign({ event_action: "resolve", dedup_key: "db-1/disk" } as const)
+      expect(resolve).toEqual({ event_action: "resolve", dedup_key: "db-1/disk" })
     }))
 })
 
