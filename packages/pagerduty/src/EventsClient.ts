@@ -51,7 +51,7 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as EventsV2 from "./EventsV2.ts"
@@ -261,12 +261,17 @@ interface RequestInfo {
   readonly dedupKey?: string | undefined
 }
 
+// Interprets a response. `scrub` removes the routing key from text the server
+// sent, in case a server echoes it into an error message.
 const interpret = Effect.fnUntraced(function*(
   info: RequestInfo,
-  response: HttpClientResponse.HttpClientResponse
+  response: HttpClientResponse.HttpClientResponse,
+  scrub: (text: string) => string
 ): Effect.fn.Return<EventsV2.Accepted, EventsClientError> {
   const status = response.status
   const text = yield* readBody(response)
+  const now = yield* DateTime.now
+  const retryAfter = Retry.parseRetryAfter(response.headers["retry-after"], now)
 
   if (status >= 200 && status < 300) {
     const accepted = decodeAccepted(parseJson(text))
@@ -284,32 +289,37 @@ const interpret = Effect.fnUntraced(function*(
     return yield* new EventsClientError({
       reason: new InvalidEvent({
         ...info,
-        status: body?.status ?? "invalid event",
-        detail: body?.message ?? "the response body was not PagerDuty's error object",
-        errors: body?.errors ?? []
+        status: scrub(body?.status ?? "invalid event"),
+        detail: scrub(body?.message ?? "the response body was not PagerDuty's error object"),
+        errors: (body?.errors ?? []).map(scrub)
       })
     })
   }
 
   if (status === 429) {
-    const now = yield* DateTime.now
-    const retryAfter = Retry.parseRetryAfter(response.headers["retry-after"], now).pipe(
+    const wait = retryAfter.pipe(
       Option.orElse(() => Retry.parseRateLimitReset(response.headers["ratelimit-reset"])),
       Option.getOrUndefined
     )
-    return yield* new EventsClientError({ reason: new RateLimited({ ...info, retryAfter }) })
+    return yield* new EventsClientError({ reason: new RateLimited({ ...info, retryAfter: wait }) })
   }
 
   if (status >= 500 && status < 600) {
-    return yield* new EventsClientError({ reason: new ServerError({ ...info, status }) })
+    return yield* new EventsClientError({
+      reason: new ServerError({ ...info, status, retryAfter: Option.getOrUndefined(retryAfter) })
+    })
   }
   return yield* new EventsClientError({ reason: new UnexpectedStatus({ ...info, status }) })
 })
 
-const transportError = (info: RequestInfo, error: HttpClientError.HttpClientError): EventsClientError => {
+const transportError = (
+  info: RequestInfo,
+  error: HttpClientError.HttpClientError,
+  scrub: (text: string) => string
+): EventsClientError => {
   const cause = error.reason.cause
   const detail = cause instanceof Error && cause.message !== "" ? cause.message : error.reason._tag
-  return new EventsClientError({ reason: new Transport({ ...info, detail }) })
+  return new EventsClientError({ reason: new Transport({ ...info, detail: scrub(detail) }) })
 }
 
 /**
@@ -353,10 +363,13 @@ const makeWith = Effect.fnUntraced(function*(options: Options, baseUrl: string) 
       HttpClientRequest.bodyText(body, "application/json")
     )
 
+    const secret = Redacted.value(routingKey)
+    const scrub = (text: string) => text.replaceAll(secret, "<routing key>")
+
     let lastError: EventsClientError | undefined
     const attempt = http.execute(request).pipe(
-      Effect.mapError((error) => transportError(info, error)),
-      Effect.flatMap((response) => interpret(info, response)),
+      Effect.mapError((error) => transportError(info, error, scrub)),
+      Effect.flatMap((response) => interpret(info, response, scrub)),
       Effect.timeoutOrElse({
         duration: timeout,
         orElse: () =>

@@ -257,6 +257,29 @@ describe("EventsClient.send", () => {
       expect(error.message).not.toContain(key)
     })))
 
+  it.live("removes an echoed routing key from errors", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* startServer(() => ({
+        status: 400,
+        body: { status: "invalid event", message: `unknown key ${key}`, errors: [`routing_key ${key} not found`] }
+      }))
+      const error = yield* withClient(server.url, {}, (client) => Effect.flip(client.send(routingKey, trigger("k"))))
+      expect(error.message).toContain("unknown key <routing key>")
+      expect(error.message).not.toContain(key)
+      expect(JSON.stringify(error.reason)).not.toContain(key)
+    })))
+
+  it.live("honours Retry-After on a 503", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* startServer((_, index) =>
+        index === 0 ? { status: 503, headers: { "retry-after": "1" } } : accepted()
+      )
+      yield* withClient(server.url, {}, (client) => client.send(routingKey, trigger("k")))
+      expect(server.requests).toHaveLength(2)
+      const gap = server.requests[1]!.receivedAt - server.requests[0]!.receivedAt
+      expect(gap).toBeGreaterThanOrEqual(990)
+    })))
+
   it.live("classifies a refused connection as Transport", () =>
     Effect.gen(function*() {
       // Bind a port, then close it, so nothing listens there.

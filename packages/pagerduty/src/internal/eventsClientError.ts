@@ -63,20 +63,23 @@ export class RateLimited extends Schema.TaggedClass<RateLimited>()("RateLimited"
 }
 
 /**
- * PagerDuty responded with a 5xx status.
+ * PagerDuty responded with a 5xx status, with the `Retry-After` wait when the
+ * response had one (a 503 may).
  *
  * @since 0.1.0
  * @category errors
  */
 export class ServerError extends Schema.TaggedClass<ServerError>()("ServerError", {
   ...requestFields,
-  status: Schema.Number
+  status: Schema.Number,
+  retryAfter: Schema.optional(Schema.Duration)
 }) {
   readonly retryable = true
   readonly httpStatus = 502
   readonly logLevel = "Warn" as const
   get message() {
-    return `${describe(this)} failed with status ${this.status}; PagerDuty had a server error, retry later`
+    const wait = this.retryAfter === undefined ? "retry later" : `retry after ${Duration.format(this.retryAfter)}`
+    return `${describe(this)} failed with status ${this.status}; PagerDuty had a server error, ${wait}`
   }
 }
 
