@@ -398,7 +398,7 @@ export const ChangePayload = Schema.Struct({
  * A change event (a deploy, a configuration change), sent to
  * `/v2/change/enqueue`. It opens no incident and sends no notifications.
  *
- * NOTE: PagerDuty's guide says change events support only `links`, but its
+ * NOTE: PagerDuty's guide states that change events support only `links`, but its
  * OpenAPI specification also lists `images`; both are accepted here.
  *
  * @since 0.1.0
@@ -499,7 +499,7 @@ export type Rejected = typeof Rejected.Type
  * other events unchanged.
  *
  * Assign the key before the first attempt and keep it with the event, in an
- * outbox for example: PagerDuty may accept an attempt whose response is lost,
+ * outbox for example. PagerDuty may accept an attempt whose response is lost,
  * and only a resend with the same key updates that alert instead of opening a
  * second one.
  *

@@ -138,8 +138,8 @@ export class Timeout extends Schema.TaggedClass<Timeout>()("Timeout", {
   readonly httpStatus = 504
   readonly logLevel = "Warn" as const
   get message() {
-    const what = this.scope === "attempt" ? "an attempt" : "the send, retries included,"
-    return `${describe(this)} timed out: ${what} took longer than ${Duration.format(this.after)}; ` +
+    const timedOut = this.scope === "attempt" ? "an attempt" : "the send, retries included,"
+    return `${describe(this)} timed out: ${timedOut} took longer than ${Duration.format(this.after)}; ` +
       `PagerDuty may still have accepted it, so resend with the same dedup_key`
   }
 }
