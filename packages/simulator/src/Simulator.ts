@@ -10,7 +10,7 @@
  * the layer is built (as `EventsApi` does) so that handlers carry no
  * requirements of their own. A group keeping its own state registers a hook
  * with `SimulatorState.onReset` to be cleared by `POST /_sim/reset`, and a
- * group reacting to alerts subscribes to `SimulatorState.changes`. Faults
+ * group reacting to alerts subscribes with `SimulatorState.subscribe`. Faults
  * apply to mounted routes as well; paths under `/_sim/` are never faulted, so
  * control routes of a group belong there.
  *
@@ -100,8 +100,8 @@ export interface Handle {
   readonly events: (filter?: SimulatorState.EventFilter) => Effect.Effect<ReadonlyArray<SimulatorState.ReceivedEvent>>
   /** Lists alerts in the order they were opened. */
   readonly alerts: (filter?: SimulatorState.AlertFilter) => Effect.Effect<ReadonlyArray<SimulatorState.Alert>>
-  /** Emits every alert change from the moment of subscription. */
-  readonly changes: Stream.Stream<SimulatorState.AlertChange>
+  /** Subscribes to alert changes made after the subscription, until the scope closes. */
+  readonly subscribe: Effect.Effect<Stream.Stream<SimulatorState.AlertChange>, never, Scope.Scope>
   /** Replaces the fault scripts of the paths named in `scripts`. */
   readonly setFaults: (scripts: ReadonlyArray<Faults.Script>) => Effect.Effect<void>
   /** Removes the fault script of `path`, or every script without `path`. */
@@ -146,7 +146,7 @@ const makeHandle = Effect.gen(function*() {
     port: address.port,
     events: state.events,
     alerts: state.alerts,
-    changes: state.changes,
+    subscribe: state.subscribe,
     setFaults: faults.set,
     clearFaults: faults.clear,
     injections: faults.injections,

@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as RoutingKey from "./internal/routingKey.ts"
 import type { EventAction, Severity } from "./internal/validate.ts"
@@ -219,7 +220,7 @@ export interface AlertFilter {
  * The store of received events and alerts.
  *
  * Route groups mounted on the simulator read it to expose the same alerts
- * (for example as REST incidents) and subscribe to {@link AlertChange}s to
+ * (for example as REST incidents) and call `subscribe` for {@link AlertChange}s to
  * react to them (for example by sending webhooks).
  *
  * @since 0.1.0
@@ -232,8 +233,11 @@ export class SimulatorState extends Context.Service<SimulatorState, {
   readonly events: (filter?: EventFilter) => Effect.Effect<ReadonlyArray<ReceivedEvent>>
   /** Lists alerts in the order they were opened. */
   readonly alerts: (filter?: AlertFilter) => Effect.Effect<ReadonlyArray<Alert>>
-  /** Emits every alert change from the moment of subscription. */
-  readonly changes: Stream.Stream<AlertChange>
+  /**
+   * Subscribes to alert changes; the stream emits every change made after the
+   * subscription and ends when the scope closes.
+   */
+  readonly subscribe: Effect.Effect<Stream.Stream<AlertChange>, never, Scope.Scope>
   /** Runs `effect` on every {@link reset}, so that mounted route groups can clear their own state. */
   readonly onReset: (effect: Effect.Effect<void>) => Effect.Effect<void>
   /** Forgets every event and alert and runs the registered reset hooks. */
@@ -421,7 +425,7 @@ export const make: Effect.Effect<SimulatorState["Service"]> = Effect.gen(functio
     receive,
     events: listEvents,
     alerts: listAlerts,
-    changes: Stream.fromPubSub(pubsub),
+    subscribe: Effect.map(PubSub.subscribe(pubsub), Stream.fromSubscription),
     onReset: (effect) => Effect.sync(() => void resetHooks.push(effect)),
     reset
   })
