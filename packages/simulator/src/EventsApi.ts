@@ -14,7 +14,7 @@
  * 5. a valid event gets 202, with the event's `dedup_key` (or a generated
  *    UUID) for alert events and without one for change events.
  *
- * Every request, whatever its answer, is stored in {@link SimulatorState} with
+ * Every request, whatever the response, is stored in {@link SimulatorState} with
  * its raw body, headers and arrival time.
  *
  * @since 0.1.0
@@ -39,10 +39,9 @@ import * as SimulatorState from "./SimulatorState.ts"
  */
 export interface Options {
   /**
-   * Largest body read, in bytes, before the connection's body is abandoned.
-   * Bodies between 512,000 bytes and this size are stored and answered with
-   * 400; larger ones are answered with 400 and stored without their body.
-   * Default 4 MiB.
+   * Maximum body size read, in bytes. Bodies between 512,000 bytes and this
+   * size get 400 and are stored. Larger ones also get 400, but are stored
+   * without their body. Default 4 MiB.
    */
   readonly maxReadBytes?: number | undefined
 }
@@ -62,8 +61,8 @@ const unrecognized = (errors: ReadonlyArray<string>) =>
     { status: 400, headers: jsonHeaders }
   )
 
-// NOTE: PagerDuty documents neither the body nor the headers of its 429 answer; this body follows
-// the shape of its other error bodies.
+// NOTE: PagerDuty documents neither the body nor the headers of its 429 response, so this body
+// copies the shape of its other error bodies.
 const rateLimited = (decision: RateLimit.Decision, retryAfter: boolean) =>
   HttpServerResponse.jsonUnsafe(
     {

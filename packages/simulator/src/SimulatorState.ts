@@ -8,8 +8,8 @@
  * - a `trigger` for an open (triggered or acknowledged) alert updates it and
  *   counts as a repeat, without changing its status;
  * - a `trigger` after the alert was resolved opens a new alert;
- * - `acknowledge` and `resolve` without an open alert are dropped: they are
- *   answered with 202 but change nothing;
+ * - `acknowledge` and `resolve` without an open alert are dropped: they get
+ *   202 but change nothing;
  * - events with the same `dedup_key` under another routing key never touch the
  *   alert.
  *
@@ -38,7 +38,7 @@ export type AlertStatus = "triggered" | "acknowledged" | "resolved"
 /**
  * What the simulator did with a received event.
  *
- * `accepted` events changed state, `dropped` ones were answered with 202 but
+ * `accepted` events changed state, `dropped` ones got 202 but
  * found no open alert, `invalid` ones got 400 and `rate_limited` ones 429.
  *
  * @since 0.1.0

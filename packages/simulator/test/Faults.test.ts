@@ -224,6 +224,18 @@ describe("Faults over HTTP", () => {
       expect((yield* simulator.alerts()).length).toBe(1)
     }))
 
+  it.live("delays a scripted response", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.start({
+        faults: [{ path: "/v2/enqueue", steps: [{ fault: { _tag: "Respond", status: 504, delayMillis: 200 } }] }]
+      })
+      const started = performance.now()
+      const reply = yield* post(`${simulator.url}/v2/enqueue`, trigger("a"))
+      const elapsed = performance.now() - started
+      expect(reply.status).toBe(504)
+      expect(elapsed).toBeGreaterThanOrEqual(190)
+    }))
+
   it.live("resets the connection", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.start({

@@ -48,7 +48,7 @@ const toReply = async (response: Response): Promise<Reply> => {
   return { status: response.status, headers: response.headers, text, json }
 }
 
-/** Sends a request with fetch and reads the whole answer. */
+/** Sends a request with fetch and reads the whole response. */
 export const request = (url: string, init: RequestInit = {}): Effect.Effect<Reply> =>
   Effect.promise(() => fetch(url, init).then(toReply))
 

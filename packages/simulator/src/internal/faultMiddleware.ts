@@ -37,8 +37,8 @@ const disconnect = (request: HttpServerRequest.HttpServerRequest, mode: "close" 
   })
 
 /**
- * Global router middleware that asks {@link Faults.Faults} what to do with each
- * request outside the control API and does it.
+ * Global router middleware that gets the fault for each request outside the
+ * control API from {@link Faults.Faults} and applies it.
  */
 export const layer = HttpRouter.middleware(
   Effect.gen(function*() {
