@@ -36,7 +36,7 @@ import type { EventAction, Severity } from "./internal/validate.ts"
 export type AlertStatus = "triggered" | "acknowledged" | "resolved"
 
 /**
- * What the simulator did with a received event.
+ * The result of handling a received event.
  *
  * `accepted` events changed state, `dropped` ones got 202 but
  * found no open alert, `invalid` ones got 400 and `rate_limited` ones 429.
@@ -47,7 +47,7 @@ export type AlertStatus = "triggered" | "acknowledged" | "resolved"
 export type Outcome = "accepted" | "dropped" | "invalid" | "rate_limited"
 
 /**
- * What an accepted alert event did to its alert.
+ * The change an accepted alert event made to its alert.
  *
  * @since 0.1.0
  * @category models

@@ -186,8 +186,8 @@ describe("EventsApi alert events", () => {
       const reply = yield* enqueue(simulator, "{\"routing_key\":")
       expect(reply.status).toBe(400)
       expect(reply.json).toEqual({
-        status: "Unrecognized object",
-        message: "Event object format is unrecognized",
+        status: "invalid event",
+        message: "Event object is invalid",
         errors: ["JSON parse error"]
       })
     }))
@@ -280,6 +280,14 @@ describe("EventsApi alert events", () => {
       expect(second.json.dedup_key).not.toBe(first.json.dedup_key)
       const alerts = yield* simulator.alerts()
       expect(alerts.map((alert) => alert.dedupKey)).toEqual([first.json.dedup_key, second.json.dedup_key])
+    }))
+
+  it.live("generates a dedup_key for a blank one", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.start()
+      const reply = yield* enqueue(simulator, { ...valid(), dedup_key: "  " })
+      expect(reply.status).toBe(202)
+      expect(reply.json.dedup_key).toMatch(uuidV4)
     }))
 
   it.live("generated dedup_key resolves its alert", () =>

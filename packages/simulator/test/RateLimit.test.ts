@@ -103,6 +103,7 @@ describe("RateLimit over HTTP", () => {
       const events = yield* simulator.events()
       expect(events.map((event) => event.outcome)).toEqual(["accepted", "accepted", "rate_limited"])
       expect(events[2]?.alertId).toBeUndefined()
+      expect(events[2]?.eventAction).toBe("trigger")
     }))
 
   it.live("sends no Retry-After by default", () =>

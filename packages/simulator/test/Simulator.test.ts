@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { HttpRouter, HttpServerResponse } from "effect/http"
+import * as Exit from "effect/Exit"
+import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
+import * as Layer from "effect/Layer"
 import * as Simulator from "../src/Simulator.ts"
 import * as SimulatorState from "../src/SimulatorState.ts"
 import { post, request, trigger } from "./support.ts"
@@ -66,6 +68,24 @@ describe("Simulator", () => {
       expect(first.port).not.toBe(second.port)
       expect((yield* first.alerts()).length).toBe(1)
       expect((yield* second.alerts()).length).toBe(0)
+    }))
+
+  it.live("gives mounted routes the server address", () =>
+    Effect.gen(function*() {
+      const addressRoute = HttpRouter.use(Effect.fnUntraced(function*(router) {
+        const server = yield* HttpServer.HttpServer
+        yield* router.add("GET", "/test/address", HttpServerResponse.text(HttpServer.formatAddress(server.address)))
+      }))
+      const simulator = yield* Simulator.start({ routes: [addressRoute] })
+      const reply = yield* request(`${simulator.url}/test/address`)
+      expect(reply.text).toBe(simulator.url)
+    }))
+
+  it.live("fails with a mounted group's error", () =>
+    Effect.gen(function*() {
+      const failing = Layer.effectDiscard(Effect.fail("route group failed" as const))
+      const exit = yield* Effect.exit(Effect.scoped(Simulator.start({ routes: [failing] })))
+      expect(exit).toEqual(Exit.fail("route group failed"))
     }))
 
   it("rejects an invalid port", () => {
