@@ -58,15 +58,11 @@ export const routesOf = (config: Config.RelayConfigShape): ReadonlyMap<string, R
     dedupeWindow: Duration.seconds(route.dedupe_window_seconds ?? 60)
   }]))
 
-/**
- * A payload that PagerDuty's Events API v2 would accept at `/v2/enqueue`.
- * A `routing_key` in it is ignored: the route's key is used, so a sender
- * never needs to hold the integration key.
- */
-const PostedEvent = Schema.Union([EventsV2.Trigger, EventsV2.Acknowledge, EventsV2.Resolve])
+const decodePosted = Schema.decodeUnknownEffect(EventsV2.AlertEvent)
+const encodePosted = (event: EventsV2.AlertEvent) => Effect.orDie(Schema.encodeEffect(EventsV2.AlertEvent)(event))
 
-const decodePosted = Schema.decodeUnknownEffect(PostedEvent)
-
+// A `routing_key` in a posted Events API v2 body is ignored: the route's key is
+// used, so a sender never needs to hold the integration key.
 const stripRoutingKey = (body: unknown): unknown => {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return body
   const { routing_key: _ignored, ...rest } = body as Record<string, unknown>
@@ -123,7 +119,9 @@ export const commit = (route: Route) =>
     Effect.gen(function*() {
       const cache = Cache.namespace(yield* Cache.Cache, "intake-dedupe")
       const digest = yield* Digest.Digest
-      const item = yield* Outbox.makeItem({ route: route.name, event })
+      // The outbox stores the wire form (timestamps as RFC 3339 text), the bytes PagerDuty will get.
+      const wire = yield* encodePosted(event)
+      const item = yield* Outbox.makeItem({ route: route.name, event: wire })
       const key = `${route.name}:${yield* digest.digestHex(Digest.sha256, encoder.encode(item.body))}`
 
       // A failing dedupe store must not lose alerts: the event is then committed
@@ -202,13 +200,32 @@ export class RouteRemoved extends Schema.TaggedClass<RouteRemoved>()("RouteRemov
 }
 
 /**
+ * A stored item whose body is not an Events API v2 event, so no retry can
+ * deliver it.
+ *
+ * @since 0.1.0
+ * @category reasons
+ */
+export class CorruptItem extends Schema.TaggedClass<CorruptItem>()("CorruptItem", {
+  id: Schema.String,
+  detail: Schema.String
+}) {
+  readonly retryable = false
+  readonly httpStatus = 500
+  readonly logLevel = "Error"
+  get message(): string {
+    return `outbox item ${this.id} does not hold an Events API v2 event (${this.detail}); inspect it with outbox list`
+  }
+}
+
+/**
  * A delivery failure of the relay itself.
  *
  * @since 0.1.0
  * @category errors
  */
 export class DeliveryError extends Schema.TaggedError<DeliveryError>()("DeliveryError", {
-  reason: Schema.Union([RouteRemoved])
+  reason: Schema.Union([RouteRemoved, CorruptItem])
 }) {
   readonly [Errors.TypeId] = Errors.TypeId
   override get message(): string {
@@ -225,11 +242,15 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>()("Delivery
  * @category delivery
  */
 export const deliver = (routes: ReadonlyMap<string, Route>) => {
-  const decodeStored = Schema.decodeUnknownEffect(Schema.fromJsonString(PostedEvent))
+  const decodeStored = Schema.decodeUnknownEffect(Schema.fromJsonString(EventsV2.AlertEvent))
   return Effect.fnUntraced(function*(item: OutboxStore.OutboxItem) {
     const route = routes.get(item.route)
     if (route === undefined) return yield* new DeliveryError({ reason: new RouteRemoved({ route: item.route }) })
-    const event = yield* Effect.orDie(decodeStored(item.body))
+    const event = yield* decodeStored(item.body).pipe(
+      Effect.mapError((error) =>
+        new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
+      )
+    )
     const client = yield* EventsClient.EventsClient
     return yield* client.send(route.routingKey, event, { retry: false })
   })
