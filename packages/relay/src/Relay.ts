@@ -253,5 +253,25 @@ export const deliver = (routes: ReadonlyMap<string, Route>) => {
     )
     const client = yield* EventsClient.EventsClient
     return yield* client.send(route.routingKey, event, { retry: false })
-  })
+  }, (effect, item) =>
+    effect.pipe(
+      // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
+      // that fails every delivery writes a few lines per item, not one per retry.
+      Effect.tapError((error) =>
+        isPowerOfTwo(item.attempts + 1)
+          ? Effect.logWarning("delivery attempt failed").pipe(
+            Effect.annotateLogs({
+              route: item.route,
+              dedup_key: item.dedupKey,
+              action: item.action,
+              attempt: item.attempts + 1,
+              retryable: Errors.classify(error).retryable,
+              error: error.message
+            })
+          )
+          : Effect.void
+      )
+    ))
 }
+
+const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0
