@@ -181,6 +181,8 @@ const handler = (endpoint: SimulatorState.Endpoint, options: Options) =>
       if (errors.length > 0) return yield* reject(invalid(errors), "invalid", errors, routingKey, eventAction)
 
       if (endpoint === "change") {
+        // NOTE: PagerDuty documents the same response codes for change events but not the message
+        // of their 202 body; "Change event processed" is this simulator's wording.
         yield* state.receive({ ...base, status: 202, outcome: "accepted", errors: [], routingKey })
         return HttpServerResponse.jsonUnsafe(
           { status: "success", message: "Change event processed" },
