@@ -12,11 +12,13 @@
  * | `DELETE /_sim/faults` | removes every script, or only the one of `?path=` |
  * | `POST /_sim/reset` | clears events, alerts, rate-limit windows and injected faults, but keeps scripts |
  *
- * Routing keys never appear in the answers: each is shown as its lowercase
- * hex SHA-256 (`routing_key_hash`, also the filter value) and its last four
- * characters. Event bodies are shown parsed, with `routing_key` masked the same
- * way, together with their size and SHA-256; the exact bytes are available
- * in process through `Simulator`.
+ * Responses show a routing key only as its lowercase hex SHA-256
+ * (`routing_key_hash`, also the filter value) and its last four characters.
+ * Event bodies are shown parsed, with the `routing_key` field masked the same
+ * way, together with their size and SHA-256. Credential headers
+ * (`authorization`, `cookie` and similar) are redacted. A key copied into
+ * another field or header is shown as sent. The exact bytes are available in
+ * process through `Simulator`.
  *
  * @since 0.1.0
  * @stability experimental

@@ -6,7 +6,9 @@
  *
  * 1. a body over 512,000 bytes gets 400;
  * 2. a body that is not a JSON object gets 400;
- * 3. an event over its routing key's rate limit gets 429 and is not ingested;
+ * 3. an event over its routing key's rate limit gets 429 and is not ingested.
+ *    Every request whose JSON names a routing key counts toward that key's
+ *    limit, valid or not, except the ones rejected with 429;
  * 4. an event breaking any field rule gets 400 with
  *    `{"status":"invalid event","message":"Event object is invalid","errors":[...]}`,
  *    one entry per broken rule;
@@ -159,6 +161,8 @@ const handler = (endpoint: SimulatorState.Endpoint, options: Options) =>
         ? event.event_action as Validate.EventAction
         : undefined
 
+      // NOTE: PagerDuty does not document whether events that fail validation count toward the
+      // limit. Here they do, because the limit is checked before the fields are.
       if (routingKey !== undefined) {
         const decision = yield* limiter.check(RoutingKey.hash(routingKey))
         if (!decision.allowed) {
@@ -177,6 +181,8 @@ const handler = (endpoint: SimulatorState.Endpoint, options: Options) =>
       if (errors.length > 0) return yield* reject(invalid(errors), "invalid", errors, routingKey, eventAction)
 
       if (endpoint === "change") {
+        // NOTE: PagerDuty documents the same response codes for change events but not the message
+        // of their 202 body; "Change event processed" is this simulator's wording.
         yield* state.receive({ ...base, status: 202, outcome: "accepted", errors: [], routingKey })
         return HttpServerResponse.jsonUnsafe(
           { status: "success", message: "Change event processed" },

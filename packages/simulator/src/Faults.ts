@@ -229,9 +229,26 @@ export const make = (initial: ReadonlyArray<Script> = []): Effect.Effect<Faults[
       state.remaining = state.script.steps[state.step]?.times
     }
 
+    // Length of one pass over a repeating script whose steps all end by time alone, else undefined.
+    const cycleMillis = (script: Script): number | undefined => {
+      if (script.repeat !== true) return undefined
+      let total = 0
+      for (const step of script.steps) {
+        if (step.seconds === undefined || step.times !== undefined) return undefined
+        total += step.seconds * 1000
+      }
+      return total > 0 ? total : undefined
+    }
+
     const currentStep = (state: Running, now: number): Step | undefined => {
+      // Whole passes of a timed repeating script are skipped at once, because every pass takes
+      // the same time whichever step it starts from.
+      const cycle = cycleMillis(state.script)
+      if (cycle !== undefined && now - state.startedAt >= cycle) {
+        state.startedAt += Math.floor((now - state.startedAt) / cycle) * cycle
+      }
       // Skips steps whose time is up. The loop is bounded by the number of steps, because a
-      // repeating script of timed steps could otherwise skip forever.
+      // repeating script whose steps last 0 seconds could otherwise skip forever.
       for (let guard = 0; guard <= state.script.steps.length; guard++) {
         const step = state.script.steps[state.step]
         if (step === undefined) return undefined

@@ -63,11 +63,11 @@ const checkOptions = (options: Options): void => {
 }
 
 /**
- * A sliding-window log: the arrival times of the events counted in the
- * current window, per key.
+ * Creates a sliding-window log, which keeps the arrival times of the events
+ * counted in the current window, per key.
  *
  * Memory is bounded by `limit` timestamps per key that sent events within the
- * last window; keys are forgotten once their window empties.
+ * last window, and keys are forgotten once their window empties.
  *
  * @since 0.1.0
  * @category constructors

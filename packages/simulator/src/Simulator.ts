@@ -34,6 +34,7 @@
  * @stability experimental
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { HttpRouter, HttpServer } from "effect/http"
@@ -201,6 +202,32 @@ export const layer = <E = never>(
     Layer.provideMerge(services)
   )
 }
+
+/**
+ * Serves a simulator whose address and rate limit come from configuration:
+ * `PD_SIMULATOR_HOST` (default `127.0.0.1`), `PD_SIMULATOR_PORT` (default 0,
+ * a free port) and `PD_SIMULATOR_EVENTS_PER_MINUTE` (default 120, 0 disables
+ * the limit). The other settings come from `options`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <E = never>(
+  options: Omit<Options<E>, "host" | "port" | "rateLimit"> = {}
+): Layer.Layer<Simulator | Services, ServeError | E | Config.ConfigError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const config = yield* Config.all({
+      host: Config.String("PD_SIMULATOR_HOST").pipe(Config.withDefault("127.0.0.1")),
+      port: Config.Int("PD_SIMULATOR_PORT").pipe(Config.withDefault(0)),
+      eventsPerMinute: Config.Int("PD_SIMULATOR_EVENTS_PER_MINUTE").pipe(Config.withDefault(120))
+    })
+    return layer({
+      ...options,
+      host: config.host,
+      port: config.port,
+      rateLimit: config.eventsPerMinute === 0 ? false : { limit: config.eventsPerMinute, windowMillis: 60_000 }
+    })
+  }))
 
 /**
  * Starts a simulator that stops when the scope closes, and returns its handle.

@@ -79,6 +79,23 @@ describe("Faults scripts", () => {
       expect(yield* tags(faults, 4)).toEqual(["Respond", "PassThrough", "Respond", "PassThrough"])
     }))
 
+  it.effect("repeats timed steps across a long gap", () =>
+    Effect.gen(function*() {
+      const faults = yield* Faults.make([{
+        path: "/v2/enqueue",
+        repeat: true,
+        steps: [{ fault: unavailable, seconds: 10 }, { fault: { _tag: "PassThrough" }, seconds: 5 }]
+      }])
+      yield* TestClock.adjust("1 hour")
+      expect(yield* tags(faults, 1)).toEqual(["Respond"])
+      yield* TestClock.adjust("12 seconds")
+      expect(yield* tags(faults, 1)).toEqual(["PassThrough"])
+      yield* TestClock.adjust("150 seconds")
+      expect(yield* tags(faults, 1)).toEqual(["PassThrough"])
+      yield* TestClock.adjust("3 seconds")
+      expect(yield* tags(faults, 1)).toEqual(["Respond"])
+    }))
+
   it.effect("draws probability from the seed", () =>
     Effect.gen(function*() {
       const script = (seed: number): Faults.Script => ({

@@ -133,6 +133,15 @@ describe("RateLimit over HTTP", () => {
       expect(other.map((reply) => reply.status)).toEqual([202])
     }))
 
+  it.live("counts invalid events against the key", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.start({ rateLimit: { limit: 1 } })
+      const invalid = yield* post(`${simulator.url}/v2/enqueue`, { ...trigger("a"), event_action: "escalate" })
+      const valid = yield* post(`${simulator.url}/v2/enqueue`, trigger("a"))
+      expect(invalid.status).toBe(400)
+      expect(valid.status).toBe(429)
+    }))
+
   it.live("counts change events against the same key", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.start({ rateLimit: { limit: 1 } })

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
@@ -86,6 +88,18 @@ describe("Simulator", () => {
       const failing = Layer.effectDiscard(Effect.fail("route group failed" as const))
       const exit = yield* Effect.exit(Effect.scoped(Simulator.start({ routes: [failing] })))
       expect(exit).toEqual(Exit.fail("route group failed"))
+    }))
+
+  it.live("reads its settings from configuration", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Simulator.layerConfig()).pipe(
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ PD_SIMULATOR_EVENTS_PER_MINUTE: "1" })))
+      )
+      const simulator = Context.get(context, Simulator.Simulator)
+      const first = yield* post(`${simulator.url}/v2/enqueue`, trigger("a"))
+      const second = yield* post(`${simulator.url}/v2/enqueue`, trigger("b"))
+      expect(simulator.host).toBe("127.0.0.1")
+      expect([first.status, second.status]).toEqual([202, 429])
     }))
 
   it("rejects an invalid port", () => {
