@@ -30,6 +30,7 @@ import { DateTime, Effect } from "effect"
 import * as Digest from "effect/crypto/Digest"
 import type * as Alert from "./Alert.ts"
 import * as EventsV2 from "./EventsV2.ts"
+import { optionalField } from "./internal/optionalField.ts"
 
 /**
  * Options of the formatter. Every field is optional.
@@ -220,13 +221,10 @@ const encoder = new TextEncoder()
 export const groupDedupKey = (groupKey: string): Effect.Effect<string, never, Digest.Digest> =>
   Digest.Digest.use((digest) => digest.digestHex(Digest.sha256, encoder.encode(groupKey)))
 
-const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
-
 const sharedFields = (options: Options, client: string) => ({
-  ...optional("component", options.component),
-  ...optional("group", options.group),
-  ...optional("class", options.class),
+  ...optionalField("component", options.component),
+  ...optionalField("group", options.group),
+  ...optionalField("class", options.class),
   source: options.source ?? client
 })
 
@@ -246,7 +244,7 @@ const uniqueImages = (alerts: ReadonlyArray<Alert.Alert>): Array<EventsV2.Image>
     for (const image of alert.images) {
       if (absoluteUrl(image.src)?.protocol !== "https:" || seen.has(image.src)) continue
       seen.add(image.src)
-      images.push({ src: image.src, ...optional("href", image.href), ...optional("alt", image.alt) })
+      images.push({ src: image.src, ...optionalField("href", image.href), ...optionalField("alt", image.alt) })
     }
   }
   return images
@@ -295,7 +293,7 @@ export const groupEvent = Effect.fnUntraced(function*(
       ...sharedFields(options, client)
     },
     client,
-    ...optional("client_url", clientUrl),
+    ...optionalField("client_url", clientUrl),
     ...withLinksAndImages(links, uniqueImages(group.alerts))
   }
 })
@@ -336,7 +334,7 @@ export const alertEvent = (
   if (alert.generatorURL !== undefined && absoluteUrl(alert.generatorURL) !== undefined) {
     links.push({ href: alert.generatorURL, text: "Source" })
   }
-  for (const link of alert.links) links.push({ href: link.href, ...optional("text", link.text) })
+  for (const link of alert.links) links.push({ href: link.href, ...optionalField("text", link.text) })
   links.push(...(options.links ?? []))
   return {
     event_action: "trigger",
@@ -344,12 +342,12 @@ export const alertEvent = (
     payload: {
       summary: alertSubject(alert),
       severity: EventsV2.normalizeSeverity(alert.severity, options.defaultSeverity ?? "error"),
-      ...optional("timestamp", alert.startsAt),
+      ...optionalField("timestamp", alert.startsAt),
       custom_details: { ...alert.details, labels: alert.labels, annotations: alert.annotations },
       ...sharedFields(options, client)
     },
     client,
-    ...optional("client_url", options.clientUrl),
+    ...optionalField("client_url", options.clientUrl),
     ...withLinksAndImages(links, uniqueImages([alert]))
   }
 }

@@ -30,6 +30,7 @@
 import { DateTime, Effect, Option, Predicate, Schema } from "effect"
 import * as Alert from "./Alert.ts"
 import { labelFingerprint } from "./internal/fingerprint.ts"
+import { optionalField } from "./internal/optionalField.ts"
 import { MappingFailed, SourceError } from "./Sources.ts"
 
 /**
@@ -166,9 +167,6 @@ const readRecord = Effect.fnUntraced(function*(readers: ReadonlyArray<readonly [
   return record
 })
 
-const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
-
 const commonLabels = (alerts: ReadonlyArray<Alert.Alert>): Alert.Labels => {
   const [first, ...rest] = alerts
   if (first === undefined) return {}
@@ -206,7 +204,7 @@ export const make = (mapping: Mapping): (input: unknown) => Effect.Effect<Alert.
       ...mapping.severity,
       reader: makeReader(name, "severity", {
         path: mapping.severity.path,
-        ...optional("default", mapping.severity.default)
+        ...optionalField("default", mapping.severity.default)
       }, false)
     }
   const labels = Object.entries(mapping.labels ?? {}).map(([label, spec]) =>
@@ -246,16 +244,16 @@ export const make = (mapping: Mapping): (input: unknown) => Effect.Effect<Alert.
       status: alertStatus,
       labels: labelValues,
       annotations: annotationValues,
-      ...optional(
+      ...optionalField(
         "startsAt",
         startsAtTime && Option.isSome(startsAtTime) ? DateTime.toUtc(startsAtTime.value) : undefined
       ),
       fingerprint: labelFingerprint(dedupKey.length > 0 ? keyValues : labelValues),
-      ...optional("generatorURL", generatorURL ? yield* generatorURL.read(item) : undefined),
-      ...optional("name", labelValues.alertname),
-      ...optional("summary", summaryText),
-      ...optional("description", description ? yield* description.read(item) : undefined),
-      ...optional(
+      ...optionalField("generatorURL", generatorURL ? yield* generatorURL.read(item) : undefined),
+      ...optionalField("name", labelValues.alertname),
+      ...optionalField("summary", summaryText),
+      ...optionalField("description", description ? yield* description.read(item) : undefined),
+      ...optionalField(
         "severity",
         severityValue === undefined ? undefined : severity?.map?.[severityValue] ?? severityValue
       ),

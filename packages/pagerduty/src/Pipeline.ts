@@ -13,12 +13,13 @@
  *
  * @example
  * ```ts
- * import { Alert, EventsV2, Pipeline, Sources } from "@effect-pagerduty/pagerduty"
+ * import { Alert, EventsV2, Outbox, Pipeline, Sources } from "@effect-pagerduty/pagerduty"
  * import { Effect } from "effect"
  * import { HttpRouter } from "effect/http"
  *
  * // Hands an event to the durable outbox; the sender gets its 2xx after this.
- * declare const offer: (event: EventsV2.AlertEvent) => Effect.Effect<void, OutboxError, Outbox>
+ * const offer = (event: EventsV2.AlertEvent) =>
+ *   Effect.flatMap(Outbox.makeItem({ route: "default", event }), Outbox.offer)
  *
  * const relay = Pipeline.decode(Sources.AlertmanagerWebhook).pipe(
  *   Pipeline.andThen(Pipeline.transform(Sources.fromAlertmanager)),
@@ -30,7 +31,7 @@
  * )
  * // Pipeline<unknown, void,
  * //   PipelineError | SourceError | EventsV2Error | CacheError | OutboxError,
- * //   Digest | Cache | Outbox>
+ * //   Digest | Cache | OutboxStore>
  *
  * const once = Pipeline.run(relay, JSON.parse(body))
  * const route = HttpRouter.add("POST", "/alertmanager", Pipeline.toHttpHandler(relay))

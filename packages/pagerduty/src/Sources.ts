@@ -28,6 +28,7 @@ import { DateTime, Effect, Option, Schema } from "effect"
 import * as Alert from "./Alert.ts"
 import * as Errors from "./Errors.ts"
 import { labelFingerprint } from "./internal/fingerprint.ts"
+import { optionalField } from "./internal/optionalField.ts"
 
 // -----------------------------------------------------------------------------
 // Errors
@@ -267,9 +268,6 @@ const parseTime = (
 type AnyWebhook = AlertmanagerWebhook | GrafanaWebhook
 type AnyAlert = AlertmanagerAlert | GrafanaAlert
 
-const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
-
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value === "" ? undefined : value
 
@@ -303,14 +301,14 @@ const toAlert = Effect.fnUntraced(function*(
     status: raw.status ?? groupStatus,
     labels: raw.labels,
     annotations,
-    ...optional("startsAt", startsAt),
-    ...optional("endsAt", endsAt),
+    ...optionalField("startsAt", startsAt),
+    ...optionalField("endsAt", endsAt),
     fingerprint: nonEmpty(raw.fingerprint) ?? fingerprint(raw.labels),
-    ...optional("generatorURL", nonEmpty(raw.generatorURL)),
-    ...optional("name", raw.labels.alertname),
-    ...optional("summary", annotations.summary),
-    ...optional("description", annotations.description),
-    ...optional("severity", raw.labels.severity),
+    ...optionalField("generatorURL", nonEmpty(raw.generatorURL)),
+    ...optionalField("name", raw.labels.alertname),
+    ...optionalField("summary", annotations.summary),
+    ...optionalField("description", annotations.description),
+    ...optionalField("severity", raw.labels.severity),
     links: extras.links,
     images: extras.images,
     details: extras.details,
@@ -340,11 +338,11 @@ const toGroup = Effect.fnUntraced(function*(source: Alert.SourceKind, webhook: A
     groupLabels: webhook.groupLabels ?? {},
     commonLabels: webhook.commonLabels ?? {},
     commonAnnotations: webhook.commonAnnotations ?? {},
-    ...optional("routeLabels", webhook.routeLabels),
+    ...optionalField("routeLabels", webhook.routeLabels),
     externalURL: webhook.externalURL ?? "",
     truncatedAlerts: webhook.truncatedAlerts ?? 0,
-    ...optional("notificationReason", webhook.notification_reason),
-    ...optional("title", title),
+    ...optionalField("notificationReason", webhook.notification_reason),
+    ...optionalField("title", title),
     alerts
   })
 })

@@ -6,6 +6,8 @@ import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type * as Alert from "../src/Alert.ts"
 import type * as Cache from "../src/Cache.ts"
 import type * as EventsV2 from "../src/EventsV2.ts"
+import * as Outbox from "../src/Outbox.ts"
+import type * as OutboxStore from "../src/OutboxStore.ts"
 import * as Pipeline from "../src/Pipeline.ts"
 import * as Sources from "../src/Sources.ts"
 
@@ -14,12 +16,12 @@ import * as Sources from "../src/Sources.ts"
 
 class SendError extends Schema.TaggedError<SendError>()("SendError", { status: Schema.Number }) {}
 
-class Outbox
-  extends Context.Service<Outbox, { readonly offer: (_: unknown) => Effect.Effect<void> }>()("test/Outbox")
+class Courier
+  extends Context.Service<Courier, { readonly offer: (_: unknown) => Effect.Effect<void> }>()("test/Courier")
 {}
 
-const send = (event: unknown): Effect.Effect<{ readonly status: "success" }, SendError, Outbox> =>
-  Outbox.use((outbox) => Effect.as(outbox.offer(event), { status: "success" } as const))
+const send = (event: unknown): Effect.Effect<{ readonly status: "success" }, SendError, Courier> =>
+  Courier.use((outbox) => Effect.as(outbox.offer(event), { status: "success" } as const))
 
 const decodeStage = Pipeline.decode(Sources.AlertmanagerWebhook)
 const transformStage = Pipeline.transform(Sources.fromAlertmanager)
@@ -49,14 +51,14 @@ describe("Pipeline types", () => {
         unknown,
         { readonly status: "success" },
         Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | SendError,
-        Digest.Digest | Cache.Cache | Outbox
+        Digest.Digest | Cache.Cache | Courier
       >
     >()
   })
 
   it("types the relay built as the module documentation shows", () => {
-    class OutboxError extends Schema.TaggedError<OutboxError>()("OutboxError", {}) {}
-    const offer = (_: EventsV2.AlertEvent): Effect.Effect<void, OutboxError, Outbox> => Effect.void
+    const offer = (event: EventsV2.AlertEvent) =>
+      Effect.flatMap(Outbox.makeItem({ route: "default", event }), Outbox.offer)
     const documented = Pipeline.decode(Sources.AlertmanagerWebhook).pipe(
       Pipeline.andThen(Pipeline.transform(Sources.fromAlertmanager)),
       Pipeline.andThen(Pipeline.filter((group: Alert.AlertGroup) => group.receiver !== "blackhole")),
@@ -69,8 +71,12 @@ describe("Pipeline types", () => {
       Pipeline.Pipeline<
         unknown,
         void,
-        Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | OutboxError,
-        Digest.Digest | Cache.Cache | Outbox
+        | Pipeline.PipelineError
+        | Sources.SourceError
+        | EventsV2.EventsV2Error
+        | Cache.CacheError
+        | OutboxStore.OutboxError,
+        Digest.Digest | Cache.Cache | OutboxStore.OutboxStore
       >
     >()
   })
@@ -102,7 +108,7 @@ describe("Pipeline types", () => {
       Effect.Effect<
         ReadonlyArray<{ readonly status: "success" }>,
         Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | SendError,
-        Digest.Digest | Cache.Cache | Outbox
+        Digest.Digest | Cache.Cache | Courier
       >
     >()
     const results = Stream.make(1, 2).pipe(Pipeline.runStream(Pipeline.map((n: number) => `${n}`)))
@@ -111,7 +117,7 @@ describe("Pipeline types", () => {
       Effect.Effect<
         HttpServerResponse.HttpServerResponse,
         never,
-        Digest.Digest | Cache.Cache | Outbox | HttpServerRequest.HttpServerRequest
+        Digest.Digest | Cache.Cache | Courier | HttpServerRequest.HttpServerRequest
       >
     >()
 
@@ -126,7 +132,7 @@ describe("Pipeline types", () => {
     const stage = Pipeline.deliver(send)
     const withFallback = Pipeline.policy(stage, (effect) => Effect.catch(effect, () => Effect.succeed([])))
     expectTypeOf(withFallback).toEqualTypeOf<
-      Pipeline.Pipeline<unknown, { readonly status: "success" }, never, Outbox>
+      Pipeline.Pipeline<unknown, { readonly status: "success" }, never, Courier>
     >()
   })
 })
