@@ -56,7 +56,7 @@ export type Action =
   | "other"
 
 /**
- * How an outbound call ended.
+ * The result of an outbound call.
  *
  * @since 0.1.0
  * @category models
@@ -141,7 +141,7 @@ export const recordOutbound = (call: {
   )
 
 /**
- * How an intake request ended.
+ * The result of an intake request.
  *
  * @since 0.1.0
  * @category models
@@ -171,7 +171,7 @@ export const recordIntake = (
 ): Effect.Effect<void> => Metric.update(Metric.withAttributes(intakeRequests, { source, outcome }), 1)
 
 /**
- * How a webhook's signature check ended.
+ * The result of a webhook's signature check.
  *
  * @since 0.1.0
  * @category models
@@ -306,7 +306,7 @@ export const recordLimiterWait = (api: Api, seconds: number): Effect.Effect<void
   Metric.update(Metric.withAttributes(limiterWait, { api }), seconds)
 
 /**
- * Why an event became a dead letter.
+ * The reason an event became a dead letter.
  *
  * @since 0.1.0
  * @category models
@@ -351,7 +351,7 @@ export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
 export const prometheusText: Effect.Effect<string> = PrometheusMetrics.format()
 
 /**
- * A handler for a `/metrics` route, answering the Prometheus text.
+ * A handler for a `/metrics` route that responds with the Prometheus text.
  *
  * @since 0.1.0
  * @category export
