@@ -26,7 +26,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
 /**
- * Which signals the environment asks to export.
+ * The signals the environment selects for export.
  *
  * @since 0.1.0
  * @category configuration
@@ -77,11 +77,11 @@ export const layerWith = (options: {
   }))
 
 /**
- * Installs OTLP export as the environment asks, or nothing when no endpoint
- * is set. Pass `process.env`.
+ * Installs OTLP export as the environment configures it, or nothing when no
+ * endpoint is set. Pass `process.env`.
  *
  * NOTE: the decision to export reads `env`, but the exporters themselves read
- * `process.env`, as `@opentelemetry/sdk-node` does; pass `process.env` so
+ * `process.env`, as `@opentelemetry/sdk-node` does. Pass `process.env` so
  * both agree.
  *
  * @since 0.1.0
