@@ -180,6 +180,25 @@ export const redisPing: Effect.Effect<void, Redis.RedisError, Redis.Redis> = Red
   redis.send<string>("PING")
 ).pipe(Effect.asVoid)
 
+/**
+ * Registers {@link redisPing} as a readiness check for the life of the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerRedisCheck = (options?: {
+  readonly name?: string | undefined
+  readonly timeout?: Duration.Input | undefined
+}): Layer.Layer<never, never, Health | Redis.Redis> =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const health = yield* Health
+    const redis = yield* Redis.Redis
+    yield* health.register(options?.name ?? "redis", Effect.provideService(redisPing, Redis.Redis, redis), {
+      kind: "readiness",
+      timeout: options?.timeout
+    })
+  }))
+
 const respond = (kind: Kind | undefined): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Health> =>
   Health.use((health) => health.run(kind)).pipe(
     Effect.map((report) =>

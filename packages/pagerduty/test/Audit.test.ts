@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Audit from "../src/Audit.ts"
+import * as Config from "../src/Config.ts"
 
 const crypto = Layer.merge(Digest.layerWebCrypto, SecureRandom.layerWebCrypto)
 const fileLayer = Layer.merge(crypto, NodeFileSystem.layer)
@@ -309,6 +310,64 @@ describe("Audit redaction", () => {
         }
       }
     }).pipe(Effect.provide(crypto)))
+})
+
+describe("Audit from configuration", () => {
+  it.effect("writes to the configured sinks and redacts configured secrets", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      const config = yield* Config.parse({
+        text: [
+          "pagerduty: { region: us, token: " + token + " }",
+          "intake: { auth: { bearer_tokens: [intake-bearer-token] } }",
+          "routes:",
+          "  - name: platform",
+          `    routing_key: ${routingKey}`,
+          "audit:",
+          "  sinks:",
+          `    - { type: file, path: "${file}" }`
+        ].join("\n"),
+        env: {}
+      })
+      yield* Effect.gen(function*() {
+        const audit = yield* Audit.Audit
+        yield* audit.log({
+          actor: "relay",
+          action: "config.loaded",
+          target: "config",
+          outcome: "success",
+          details: { note: `token ${token}, bearer intake-bearer-token, key ${routingKey}` }
+        })
+      }).pipe(
+        Effect.provide(Audit.layerConfig.pipe(Layer.provide(Layer.succeed(Config.RelayConfig, config)))),
+        Effect.provide(Stdio.layerTest({}))
+      )
+      const text = fs.readFileSync(file, "utf8")
+      expect(JSON.parse(text).details.note).toBe("token [redacted], bearer [redacted], key [redacted]")
+      for (const secret of [token, "intake-bearer-token", routingKey]) expect(text).not.toContain(secret)
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("fails when a Redis sink has no Redis service", () =>
+    Effect.gen(function*() {
+      const config = yield* Config.parse({
+        text: [
+          "pagerduty: { region: us }",
+          "intake: { insecure_no_auth: true }",
+          `routes: [{ name: platform, routing_key: ${routingKey} }]`,
+          "redis: { url: redis://127.0.0.1:6379 }",
+          "audit: { sinks: [{ type: redis, stream: relay-audit }] }"
+        ].join("\n"),
+        env: {}
+      })
+      const error = yield* Effect.flip(
+        Layer.build(
+          Audit.layerConfig.pipe(Layer.provide(Layer.succeed(Config.RelayConfig, config)))
+        ).pipe(Effect.scoped, Effect.provide(Stdio.layerTest({})))
+      )
+      expect(error.message).toBe(
+        "audit sink redis:relay-audit failed: no Redis service is provided; add a Redis layer to the program"
+      )
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 
 const redisLayer = Layer.merge(crypto, NodeRedis.layer({ url: "redis://127.0.0.1:6379" }))

@@ -155,6 +155,19 @@ const waitForStatus = (expected: number) =>
   )
 
 describe("Health with Redis", () => {
+  it.live("registers a Redis check through its layer", () =>
+    Effect.gen(function*() {
+      const response = yield* Health.readyHandler
+      expect(response.status).toBe(200)
+      expect(bodyOf(response).checks.map((check) => check.name)).toEqual(["redis"])
+    }).pipe(
+      Effect.provide(
+        Health.layerRedisCheck().pipe(
+          Layer.provideMerge(Layer.merge(Health.layer(), NodeRedis.layer({ url: "redis://127.0.0.1:6379" })))
+        )
+      )
+    ))
+
   it.live("turns not ready while its Redis is down", () =>
     Effect.gen(function*() {
       if (!hasRedisServer) {
