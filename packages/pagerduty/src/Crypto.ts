@@ -30,233 +30,38 @@
 import * as Aead from "effect/crypto/Aead"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Base64 from "effect/encoding/Base64"
 import * as Base64Url from "effect/encoding/Base64Url"
-import type * as JoseError from "effect/jose/JoseError"
-import * as Jwk from "effect/jose/Jwk"
-import * as Jwt from "effect/jose/Jwt"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
-import * as Schema from "effect/Schema"
-import * as Errors from "./Errors.ts"
+import {
+  AuthenticationFailed,
+  bytesOf,
+  CryptoError,
+  fail,
+  InvalidKey,
+  MalformedEnvelope,
+  platformFailure,
+  UnknownKey
+} from "./internal/cryptoErrors.ts"
 
-/**
- * A key of the ring that is not 32 bytes of base64.
- *
- * @since 0.1.0
- * @category errors
- */
-export class InvalidKey extends Schema.TaggedClass<InvalidKey>()("InvalidKey", {
-  keyId: Schema.String,
-  problem: Schema.String
-}) {
-  readonly retryable = false
-  readonly httpStatus = 500
-  readonly logLevel = "Error" as const
-  get message() {
-    return `key ${this.keyId} is invalid: ${this.problem}; generate one with \`openssl rand -base64 32\``
-  }
-}
-
-/**
- * An envelope naming a key id the ring does not contain.
- *
- * @since 0.1.0
- * @category errors
- */
-export class UnknownKey extends Schema.TaggedClass<UnknownKey>()("UnknownKey", {
-  keyId: Schema.String,
-  known: Schema.Array(Schema.String)
-}) {
-  readonly retryable = false
-  readonly httpStatus = 500
-  readonly logLevel = "Error" as const
-  get message() {
-    const known = this.known.length === 0 ? "none" : this.known.join(", ")
-    return `key ${this.keyId} is not in the key ring (known: ${known}); add it back to keys.ring to open this value`
-  }
-}
-
-/**
- * Text that is not a `sealed:v1:` envelope.
- *
- * @since 0.1.0
- * @category errors
- */
-export class MalformedEnvelope extends Schema.TaggedClass<MalformedEnvelope>()("MalformedEnvelope", {
-  problem: Schema.String
-}) {
-  readonly retryable = false
-  readonly httpStatus = 400
-  readonly logLevel = "Warn" as const
-  get message() {
-    return `sealed value is malformed: ${this.problem}; expected sealed:v1:<key id>:<nonce>:<ciphertext>`
-  }
-}
-
-/**
- * An envelope whose authentication tag does not match: a wrong key, a wrong
- * additional data, or a modified nonce or ciphertext.
- *
- * @since 0.1.0
- * @category errors
- */
-export class AuthenticationFailed extends Schema.TaggedClass<AuthenticationFailed>()("AuthenticationFailed", {
-  keyId: Schema.String
-}) {
-  readonly retryable = false
-  readonly httpStatus = 400
-  readonly logLevel = "Warn" as const
-  get message() {
-    return `sealed value for key ${this.keyId} failed authentication; it was modified, sealed with another key ` +
-      `of that id, or opened with other additional data`
-  }
-}
-
-/**
- * A failure of the platform's cryptography (an unsupported algorithm, a
- * failed random source).
- *
- * @since 0.1.0
- * @category errors
- */
-export class CryptoFailure extends Schema.TaggedClass<CryptoFailure>()("CryptoFailure", {
-  operation: Schema.String,
-  detail: Schema.String
-}) {
-  readonly retryable = false
-  readonly httpStatus = 500
-  readonly logLevel = "Error" as const
-  get message() {
-    return `${this.operation} failed: ${this.detail}`
-  }
-}
-
-/**
- * A token that is not a compact HS256 JWS with a JSON object payload.
- *
- * @since 0.1.0
- * @category errors
- */
-export class MalformedToken extends Schema.TaggedClass<MalformedToken>()("MalformedToken", { detail: Schema.String }) {
-  readonly retryable = false
-  readonly httpStatus = 401
-  readonly logLevel = "Info" as const
-  get message() {
-    return `JWT is malformed: ${this.detail}`
-  }
-}
-
-/**
- * A token whose signature does not match the shared secret.
- *
- * @since 0.1.0
- * @category errors
- */
-export class BadSignature extends Schema.TaggedClass<BadSignature>()("BadSignature", { detail: Schema.String }) {
-  readonly retryable = false
-  readonly httpStatus = 401
-  readonly logLevel = "Info" as const
-  get message() {
-    return `JWT signature is invalid: ${this.detail}; check that the sender signs with the configured secret`
-  }
-}
-
-/**
- * A token whose `exp` has passed.
- *
- * @since 0.1.0
- * @category errors
- */
-export class TokenExpired extends Schema.TaggedClass<TokenExpired>()("TokenExpired", { detail: Schema.String }) {
-  readonly retryable = false
-  readonly httpStatus = 401
-  readonly logLevel = "Info" as const
-  get message() {
-    return `JWT has expired: ${this.detail}; request a new one`
-  }
-}
-
-/**
- * A token whose `nbf` is still in the future.
- *
- * @since 0.1.0
- * @category errors
- */
-export class TokenNotYetValid
-  extends Schema.TaggedClass<TokenNotYetValid>()("TokenNotYetValid", { detail: Schema.String })
-{
-  readonly retryable = false
-  readonly httpStatus = 401
-  readonly logLevel = "Info" as const
-  get message() {
-    return `JWT is not valid yet: ${this.detail}; check the clocks of sender and relay`
-  }
-}
-
-/**
- * A token whose `iss` is missing or not the configured issuer.
- *
- * @since 0.1.0
- * @category errors
- */
-export class IssuerMismatch extends Schema.TaggedClass<IssuerMismatch>()("IssuerMismatch", { detail: Schema.String }) {
-  readonly retryable = false
-  readonly httpStatus = 401
-  readonly logLevel = "Info" as const
-  get message() {
-    return `JWT issuer is not accepted: ${this.detail}`
-  }
-}
-
-/**
- * A token whose `aud` is missing or does not contain the configured audience.
- *
- * @since 0.1.0
- * @category errors
- */
-export class AudienceMismatch
-  extends Schema.TaggedClass<AudienceMismatch>()("AudienceMismatch", { detail: Schema.String })
-{
-  readonly retryable = false
-  readonly httpStatus = 401
-  readonly logLevel = "Info" as const
-  get message() {
-    return `JWT audience is not accepted: ${this.detail}`
-  }
-}
-
-/**
- * The error of every operation in this module.
- *
- * @since 0.1.0
- * @category errors
- */
-export class CryptoError extends Schema.TaggedError<CryptoError>()("CryptoError", {
-  reason: Schema.Union([
-    InvalidKey,
-    UnknownKey,
-    MalformedEnvelope,
-    AuthenticationFailed,
-    CryptoFailure,
-    MalformedToken,
-    BadSignature,
-    TokenExpired,
-    TokenNotYetValid,
-    IssuerMismatch,
-    AudienceMismatch
-  ])
-}) {
-  readonly [Errors.TypeId] = Errors.TypeId
-  override get message() {
-    return this.reason.message
-  }
-}
-
-const fail = (reason: CryptoError["reason"]) => Effect.fail(new CryptoError({ reason }))
+export {
+  AudienceMismatch,
+  AuthenticationFailed,
+  BadSignature,
+  CryptoError,
+  CryptoFailure,
+  InvalidKey,
+  IssuerMismatch,
+  MalformedEnvelope,
+  MalformedToken,
+  TokenExpired,
+  TokenNotYetValid,
+  UnknownKey
+} from "./internal/cryptoErrors.ts"
+export { hmacSha256, type JwtClaims, signJwt, verifyHmacSha256, verifyJwt } from "./internal/cryptoMac.ts"
 
 /**
  * Keys for sealing: the id of the key that seals, and every key that may
@@ -319,8 +124,6 @@ const nonceLength = 12
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-const bytesOf = (input: Uint8Array | string): Uint8Array => typeof input === "string" ? encoder.encode(input) : input
-
 /**
  * Tells whether a string is a sealed envelope (by its prefix only).
  *
@@ -339,9 +142,6 @@ const additionalData = (keyId: string, aad: Uint8Array | string | undefined): Ui
   out.set(extra, header.length)
   return out
 }
-
-const platformFailure = (operation: string) => (error: { readonly message: string }) =>
-  new CryptoError({ reason: new CryptoFailure({ operation, detail: error.message }) })
 
 /**
  * Seals a secret with the ring's current key and a random 96-bit nonce.
@@ -436,139 +236,6 @@ export const openString = (
  */
 export const keyIdOf = (sealed: string): string | undefined =>
   isSealed(sealed) ? sealed.slice(prefix.length).split(":")[0] : undefined
-
-const hmacKey = (secret: Redacted.Redacted<string> | Redacted.Redacted<Uint8Array>) =>
-  Mac.key(Mac.hmacSha256, bytesOf(Redacted.value<string | Uint8Array>(secret))).pipe(
-    Effect.mapError(platformFailure("HMAC key import"))
-  )
-
-/**
- * Computes the HMAC-SHA-256 tag of data with a secret.
- *
- * @since 0.1.0
- * @category mac
- */
-export const hmacSha256 = Effect.fnUntraced(function*(
-  secret: Redacted.Redacted<string> | Redacted.Redacted<Uint8Array>,
-  data: Uint8Array | string
-): Effect.fn.Return<Uint8Array, CryptoError, Mac.Mac> {
-  const mac = yield* Mac.Mac
-  const key = yield* hmacKey(secret)
-  return yield* mac.sign(key, bytesOf(data)).pipe(Effect.mapError(platformFailure("HMAC-SHA-256")))
-})
-
-/**
- * Checks an HMAC-SHA-256 tag in constant time; a tag of another length is `false`.
- *
- * @since 0.1.0
- * @category mac
- */
-export const verifyHmacSha256 = Effect.fnUntraced(function*(
-  secret: Redacted.Redacted<string> | Redacted.Redacted<Uint8Array>,
-  tag: Uint8Array,
-  data: Uint8Array | string
-): Effect.fn.Return<boolean, CryptoError, Mac.Mac> {
-  const mac = yield* Mac.Mac
-  const key = yield* hmacKey(secret)
-  return yield* mac.verify(key, tag, bytesOf(data)).pipe(Effect.mapError(platformFailure("HMAC-SHA-256")))
-})
-
-const jwtKey = (secret: Redacted.Redacted<string>) =>
-  Jwk.importSecret(
-    Redacted.make({ kty: "oct" as const, k: Base64Url.encode(encoder.encode(Redacted.value(secret))) }),
-    "HS256"
-  ).pipe(
-    Effect.mapError((error) => new CryptoError({ reason: new InvalidKey({ keyId: "jwt", problem: error.message }) }))
-  )
-
-/**
- * The claims of a verified token: the registered ones (`iss`, `aud`, `exp`,
- * ...) and any others, as JSON.
- *
- * @since 0.1.0
- * @category jwt
- */
-export type JwtClaims = Jwt.RegisteredClaims & { readonly [claim: string]: Schema.Json | undefined }
-
-/**
- * Signs claims as a compact HS256 JWT. The secret's UTF-8 bytes are the key,
- * and must be at least 32 bytes long.
- *
- * @since 0.1.0
- * @category jwt
- */
-export const signJwt = Effect.fnUntraced(function*(
-  secret: Redacted.Redacted<string>,
-  claims: { readonly [claim: string]: Schema.Json }
-): Effect.fn.Return<Redacted.Redacted<string>, CryptoError, Mac.Mac> {
-  const key = yield* jwtKey(secret)
-  return yield* Jwt.sign(Schema.JsonObject, claims, key, { typ: "JWT" }).pipe(
-    Effect.mapError((error) => new CryptoError({ reason: new MalformedToken({ detail: error.message }) }))
-  )
-})
-
-const toJwtReason = (error: JoseError.JoseError | Schema.SchemaError): CryptoError["reason"] => {
-  if (Schema.isSchemaError(error)) return new MalformedToken({ detail: "the claims are not a JSON object" })
-  const reason = error.reason
-  switch (reason._tag) {
-    case "SignatureVerificationFailed":
-      return new BadSignature({ detail: "HMAC-SHA-256 mismatch" })
-    case "AlgorithmNotAllowed":
-      return new BadSignature({ detail: "the token's alg is not HS256" })
-    case "ClaimValidationFailed":
-      switch (reason.claim) {
-        case "exp":
-          return reason.reason === "expired"
-            ? new TokenExpired({ detail: "exp is in the past" })
-            : new MalformedToken({ detail: `exp is ${reason.reason}` })
-        case "nbf":
-          return reason.reason === "notYetValid"
-            ? new TokenNotYetValid({ detail: "nbf is in the future" })
-            : new MalformedToken({ detail: `nbf is ${reason.reason}` })
-        case "iss":
-          return new IssuerMismatch({ detail: `iss is ${reason.reason === "missing" ? "missing" : "another issuer"}` })
-        case "aud":
-          return new AudienceMismatch({
-            detail: `aud is ${reason.reason === "missing" ? "missing" : "another audience"}`
-          })
-        default:
-          return new MalformedToken({ detail: `${reason.claim} is ${reason.reason}` })
-      }
-    default:
-      return new MalformedToken({ detail: reason.message })
-  }
-}
-
-/**
- * Verifies a compact HS256 JWT: its signature, then `exp` and `nbf` against
- * the `Clock` when present, then `iss` and `aud` when the options require
- * them. Each rejection is its own reason (`BadSignature`, `TokenExpired`,
- * `TokenNotYetValid`, `IssuerMismatch`, `AudienceMismatch`, `MalformedToken`).
- *
- * @since 0.1.0
- * @category jwt
- */
-export const verifyJwt = Effect.fnUntraced(function*(
-  secret: Redacted.Redacted<string>,
-  token: string | Redacted.Redacted<string>,
-  options?: {
-    readonly issuer?: string | undefined
-    readonly audience?: string | undefined
-    /** Allowed clock difference for `exp` and `nbf`. Default 0. */
-    readonly clockTolerance?: Duration.Input | undefined
-    /** Claims that must be present, such as `["exp"]`. */
-    readonly requiredClaims?: ReadonlyArray<keyof Jwt.RegisteredClaims> | undefined
-  }
-): Effect.fn.Return<JwtClaims, CryptoError, Mac.Mac> {
-  const key = yield* jwtKey(secret)
-  const verified = yield* Jwt.verify(Schema.JsonObject, token, key, {
-    issuer: options?.issuer,
-    audience: options?.audience,
-    clockTolerance: options?.clockTolerance,
-    requiredClaims: options?.requiredClaims
-  }).pipe(Effect.mapError((error) => new CryptoError({ reason: toJwtReason(error) })))
-  return { ...verified.claims, ...verified.registeredClaims } as JwtClaims
-})
 
 /**
  * WebCrypto implementations of `Aead`, `Mac` and `SecureRandom`, which run on

@@ -1,11 +1,16 @@
+import * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Config from "@effect-pagerduty/pagerduty/Config"
 import { NodeServices } from "@effect/platform-node"
+import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Console, Effect, Redacted, Runtime, Stdio, Stream } from "effect"
+import { Layer } from "effect"
 import * as Command from "effect/cli/Command"
+import { Digest, SecureRandom } from "effect/crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as AuditCommand from "../src/commands/audit.ts"
 import * as ConfigCommand from "../src/commands/config.ts"
 import { CommandFailed } from "../src/commands/failure.ts"
 import * as SecretCommand from "../src/commands/secret.ts"
@@ -125,5 +130,46 @@ describe("secret seal", () => {
       const result = yield* runCapturing(SecretCommand.command, ["seal", "--config", config], "\n")
       expect(result.exit._tag).toBe("Failure")
       expect(result.stderr).toBe("the secret from standard input is empty")
+    }))
+})
+
+const writeAudit = (file: string, count: number) =>
+  Effect.scoped(Effect.gen(function*() {
+    const audit = yield* Audit.make({ sinks: [yield* Audit.fileSink({ path: file })] })
+    for (let n = 1; n <= count; n++) {
+      yield* audit.log({ actor: "relay", action: "event.sent", target: "route:main", outcome: "success" })
+    }
+  })).pipe(
+    Effect.provide(Layer.mergeAll(NodeFileSystem.layer, Digest.layerWebCrypto, SecureRandom.layerWebCrypto))
+  )
+
+describe("audit verify", () => {
+  it.effect("reports an intact file", () =>
+    Effect.gen(function*() {
+      const file = writeTemp("audit.jsonl", "")
+      yield* writeAudit(file, 3)
+      const result = yield* runCapturing(AuditCommand.command, ["verify", "--file", file])
+      expect(result.exit._tag).toBe("Success")
+      expect(result.stdout).toContain("is intact: 3 records, last record 3 with hash")
+    }))
+
+  it.effect("reports a swapped record and exits with status 1", () =>
+    Effect.gen(function*() {
+      const file = writeTemp("audit.jsonl", "")
+      yield* writeAudit(file, 3)
+      const lines = fs.readFileSync(file, "utf8").trim().split("\n")
+      fs.writeFileSync(file, [lines[1], lines[0], lines[2]].join("\n") + "\n")
+      const result = yield* runCapturing(AuditCommand.command, ["verify", "--file", file])
+      expect(result.exit._tag).toBe("Failure")
+      expect(result.stderr).toBe(
+        `audit file ${file} is broken at line 1 (reordered): record 2 on line 1 comes before record 1`
+      )
+    }))
+
+  it.effect("reports a missing file", () =>
+    Effect.gen(function*() {
+      const result = yield* runCapturing(AuditCommand.command, ["verify", "--file", "/nonexistent/audit.jsonl"])
+      expect(result.exit._tag).toBe("Failure")
+      expect(result.stderr).toContain("could not read audit file /nonexistent/audit.jsonl")
     }))
 })

@@ -24,6 +24,17 @@ export const configFlag = Flag.String("config").pipe(
   Flag.optional
 )
 
+const describeSink = (sink: NonNullable<Config.RelayConfigShape["audit"]>["sinks"][number]): string => {
+  switch (sink.type) {
+    case "file":
+      return `file ${sink.path}`
+    case "redis":
+      return `redis stream ${sink.stream}`
+    case "stdout":
+      return "stdout"
+  }
+}
+
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
 
 /**
@@ -66,13 +77,7 @@ export const summarize = (config: Config.RelayConfigShape): ReadonlyArray<string
     `webhooks: ${
       config.webhooks ? `${config.webhooks.path}, ${count(config.webhooks.secrets.length, "signing secret")}` : "off"
     }`,
-    `audit: ${
-      config.audit && config.audit.sinks.length > 0
-        ? config.audit.sinks.map((sink) =>
-          sink.type === "file" ? `file ${sink.path}` : sink.type === "redis" ? `redis stream ${sink.stream}` : "stdout"
-        ).join(", ")
-        : "off"
-    }`
+    `audit: ${config.audit && config.audit.sinks.length > 0 ? config.audit.sinks.map(describeSink).join(", ") : "off"}`
   ]
   if (config.keys) {
     lines.push(`keys: current ${config.keys.current}, ring ${Object.keys(config.keys.ring).join(", ")}`)
