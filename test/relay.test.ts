@@ -156,4 +156,26 @@ describe("relay end to end", () => {
       const get = yield* Effect.promise(() => fetch(`${url}/alertmanager`))
       expect(get.status).toBe(404)
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("serves health and Prometheus metrics", () =>
+    Effect.gen(function*() {
+      const { post, url } = yield* startRelay
+      expect((yield* post("/alertmanager", fixture("alertmanager/prometheus-msteams-prom_post_request.json"))).status)
+        .toBe(202)
+      expect((yield* post("/alertmanager", "{}", { authorization: "Bearer wrong" })).status).toBe(401)
+
+      const ready = yield* Effect.promise(() =>
+        fetch(`${url}/health/ready`).then(async (r) => [r.status, await r.json()] as const)
+      )
+      expect(ready[0]).toBe(200)
+      expect(ready[1].checks.map((check: { name: string }) => check.name).sort()).toEqual(["intake", "outbox"])
+
+      const live = yield* Effect.promise(() => fetch(`${url}/health/live`))
+      expect(live.status).toBe(200)
+
+      const metrics = yield* Effect.promise(() => fetch(`${url}/metrics`).then((r) => r.text()))
+      expect(metrics).toMatch(/pagerduty_intake_requests_total\{[^}]*outcome="accepted"[^}]*\} [1-9]/)
+      expect(metrics).toMatch(/pagerduty_intake_requests_total\{[^}]*outcome="unauthorized"[^}]*\} [1-9]/)
+      expect(metrics).not.toContain(keys.db)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

@@ -4,6 +4,8 @@
  *
  * @since 0.1.0
  */
+import * as Health from "@effect-pagerduty/pagerduty/Health"
+import * as Metrics from "@effect-pagerduty/pagerduty/Metrics"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -93,16 +95,34 @@ const handle = (source: SourceKind, request: HttpServerRequest.HttpServerRequest
 
     const body = yield* Intake.readJson(request, { limitBytes: settings.bodyLimitBytes, source })
     const accepted = yield* ingress.accept(source, route, body, principal)
+    yield* Metrics.recordIntake(
+      source,
+      accepted.events.length === 0 && accepted.duplicates > 0 ? "duplicate" : "accepted"
+    )
     return HttpServerResponse.jsonUnsafe({ status: "accepted", ...accepted }, { status: 202 })
   }).pipe(
     Effect.catchTag("IntakeError", (error) =>
-      Effect.as(
-        Effect.logDebug("intake rejected a request").pipe(
+      Effect.gen(function*() {
+        yield* Metrics.recordIntake(source, intakeOutcome(error))
+        yield* Effect.logDebug("intake rejected a request").pipe(
           Effect.annotateLogs({ source, reason: error.reason._tag, status: error.reason.httpStatus })
-        ),
-        Intake.errorResponse(error)
-      ))
+        )
+        return Intake.errorResponse(error)
+      }))
   )
+
+const intakeOutcome = (error: Intake.IntakeError): Metrics.IntakeOutcome => {
+  switch (error.reason._tag) {
+    case "Unauthorized":
+      return "unauthorized"
+    case "PayloadTooLarge":
+      return "too_large"
+    case "Unavailable":
+      return "unavailable"
+    default:
+      return "invalid"
+  }
+}
 
 /**
  * The intake routes: `POST /alertmanager`, `/grafana` and `/events`, each
@@ -121,3 +141,18 @@ export const layer = HttpRouter.addAll(
     )
   ])
 )
+
+/**
+ * The operational routes: `GET /health` (every check), `/health/live`,
+ * `/health/ready` (200 or 503 with each check's status and latency) and
+ * `/metrics` (Prometheus text).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerOperations = HttpRouter.addAll([
+  HttpRouter.route("GET", "/health", Health.handler),
+  HttpRouter.route("GET", "/health/live", Health.liveHandler),
+  HttpRouter.route("GET", "/health/ready", Health.readyHandler),
+  HttpRouter.route("GET", "/metrics", Metrics.handler)
+])

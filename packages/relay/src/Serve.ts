@@ -10,11 +10,13 @@
  * @since 0.1.0
  */
 import * as Cache from "@effect-pagerduty/pagerduty/Cache"
-import type * as Config from "@effect-pagerduty/pagerduty/Config"
+import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as EventsClient from "@effect-pagerduty/pagerduty/EventsClient"
+import * as Health from "@effect-pagerduty/pagerduty/Health"
 import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
 import * as OutboxFileStore from "@effect-pagerduty/pagerduty/OutboxFileStore"
 import * as OutboxRedisStore from "@effect-pagerduty/pagerduty/OutboxRedisStore"
+import * as OutboxStore from "@effect-pagerduty/pagerduty/OutboxStore"
 import * as IoRedis from "@effect-pagerduty/redis/IoRedis"
 import { NodeFileSystem, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import * as EffectConfig from "effect/Config"
@@ -87,6 +89,7 @@ export const run = (config: Config.RelayConfigShape, options: {
     })
 
     const Base = Layer.mergeAll(
+      Health.layer({ secrets: Config.secretsOf(config) }),
       outboxStoreLayer(config),
       cacheLayer(config),
       Digest.layerWebCrypto,
@@ -96,8 +99,25 @@ export const run = (config: Config.RelayConfigShape, options: {
       )
     )
 
-    const Server = HttpRouter.serve(RelayRoutes.layer, { disableListenLog: true }).pipe(
-      Layer.provide([Relay.layerIngress(config), Settings]),
+    const Checks = Layer.effectDiscard(Effect.gen(function*() {
+      const health = yield* Health.Health
+      const store = yield* OutboxStore.OutboxStore
+      yield* health.register("event-loop", Effect.void, { kind: "liveness" })
+      yield* health.register("outbox", Effect.provideService(Outbox.stats, OutboxStore.OutboxStore, store), {
+        kind: "readiness"
+      })
+      yield* health.register(
+        "intake",
+        Effect.flatMap(Ref.get(accepting), (open) => open ? Effect.void : Effect.fail("shutting down")),
+        { kind: "readiness" }
+      )
+    }))
+
+    const Server = HttpRouter.serve(Layer.merge(RelayRoutes.layer, RelayRoutes.layerOperations), {
+      disableListenLog: true,
+      disableLogger: true
+    }).pipe(
+      Layer.provide([Relay.layerIngress(config), Settings, Checks]),
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: config.server.host, port: config.server.port }))
     )
 
