@@ -217,9 +217,15 @@ interface EndpointOptions {
 
 const windowMillis = 60_000
 
+interface Decision {
+  readonly answer: Http.Answer
+  readonly headers: Record<string, string>
+  readonly delay?: Duration.Input | undefined
+}
+
 const respond = (answer: Http.Answer, headers: Record<string, string>) =>
-  answer.status === 204
-    ? HttpServerResponse.empty({ status: 204, headers: { ...headers, ...answer.headers } })
+  answer.status === 204 || answer.body === undefined
+    ? HttpServerResponse.empty({ status: answer.status, headers: { ...headers, ...answer.headers } })
     : HttpServerResponse.jsonUnsafe(answer.body, { status: answer.status, headers: { ...headers, ...answer.headers } })
 
 const endpoint = (
@@ -235,9 +241,7 @@ const endpoint = (
     const url = new URL(request.url, "http://127.0.0.1")
     const path = url.pathname
 
-    const answer = yield* Effect.gen(function*(): Effect.fn.Return<
-      { readonly answer: Http.Answer; readonly headers: Record<string, string> }
-    > {
+    const answer = ((): Decision => {
       const token = Http.parseAuthorization(request.headers.authorization)
       const bucket = token ?? ""
       const window = sim.windows.get(bucket)
@@ -272,7 +276,7 @@ const endpoint = (
           headers
         }
       }
-      if (fault?._tag === "Delay") yield* Effect.sleep(fault.delay)
+      const delay = fault?._tag === "Delay" ? fault.delay : undefined
 
       if (current.count > sim.rateLimit) {
         return { answer: { status: 429, body: Http.errorBody(2020, "Rate Limit Exceeded") }, headers }
@@ -299,8 +303,8 @@ const endpoint = (
         }
       }
 
-      return { answer: handler({ params, query: url.searchParams, body, requester, now }), headers }
-    })
+      return { answer: handler({ params, query: url.searchParams, body, requester, now }), headers, delay }
+    })()
 
     sim.record({
       method: request.method,
@@ -311,6 +315,9 @@ const endpoint = (
       receivedAt: now,
       status: answer.answer.status
     })
+    // A delayed answer is computed and stored first, as a slow server would; a
+    // client that gives up meanwhile has still changed the state.
+    if (answer.delay !== undefined) yield* Effect.sleep(answer.delay)
     return respond(answer.answer, answer.headers)
   })
 
