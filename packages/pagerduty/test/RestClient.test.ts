@@ -1,0 +1,103 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
+import { HttpClient, HttpClientResponse } from "effect/http"
+import { retrySchedule } from "../src/internal/restTransport.ts"
+import * as RestClient from "../src/RestClient.ts"
+import * as RestClientError from "../src/RestClientError.ts"
+
+const token = Redacted.make("secret-token")
+
+// An HttpClient that must never be called: building the client alone sends nothing.
+const unusedClient = Layer.succeed(
+  HttpClient.HttpClient,
+  HttpClient.make((request) => Effect.die(new Error(`unexpected request ${request.url}`)))
+)
+
+const build = (options: RestClient.Options) => Effect.provide(RestClient.make(options), unusedClient)
+
+describe("RestClient options", () => {
+  it.effect("requires a region or a base URL", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(build({ token }))
+      expect(exit._tag).toBe("Failure")
+      expect(String(exit)).toContain("region or baseUrl is required")
+    }))
+
+  it.effect("rejects both a region and a base URL", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(build({ token, region: "eu", baseUrl: "http://127.0.0.1:1" }))
+      expect(String(exit)).toContain("not both")
+    }))
+
+  it.effect("rejects an invalid base URL, timeout and token", () =>
+    Effect.gen(function*() {
+      expect(String(yield* Effect.exit(build({ token, baseUrl: "api.pagerduty.com" })))).toContain(
+        "absolute http(s) URL"
+      )
+      expect(String(yield* Effect.exit(build({ token, region: "us", timeout: 0 })))).toContain("timeout")
+      expect(String(yield* Effect.exit(build({ token: Redacted.make(" "), region: "us" })))).toContain("token is empty")
+      expect(String(yield* Effect.exit(build({ token, region: "us", retry: { times: -1 } })))).toContain("retry.times")
+    }))
+
+  it.effect("builds for each region without sending", () =>
+    Effect.gen(function*() {
+      const us = yield* build({ token, region: "us" })
+      const eu = yield* build({ token, region: "eu" })
+      expect(typeof us.getIncident).toBe("function")
+      expect(typeof eu.listIncidents).toBe("function")
+      expect(RestClient.regionBaseUrls).toEqual({
+        us: "https://api.pagerduty.com",
+        eu: "https://api.eu.pagerduty.com"
+      })
+    }))
+
+  it.effect("sends to the chosen region's host", () =>
+    Effect.gen(function*() {
+      const urls: Array<string> = []
+      const recording = Layer.succeed(
+        HttpClient.HttpClient,
+        HttpClient.make((request) =>
+          Effect.sync(() => {
+            urls.push(request.url)
+            return HttpClientResponse.fromWeb(request, new Response(`{"priorities":[],"more":false}`))
+          })
+        )
+      )
+      const pd = yield* Effect.provide(RestClient.make({ token, region: "eu" }), recording)
+      yield* pd.request("GET", "/priorities")
+      expect(urls).toEqual(["https://api.eu.pagerduty.com/priorities"])
+    }))
+})
+
+describe("RestClient retry schedule", () => {
+  const settings = { times: 3, base: Duration.millis(100), maxDelay: Duration.seconds(30) }
+
+  const rateLimited = (retryAfter: Duration.Duration | undefined) =>
+    new RestClientError.RestClientError({
+      reason: new RestClientError.RateLimited({ method: "GET", path: "/x", status: 429, errors: [], retryAfter })
+    })
+
+  const firstDelay = (input: unknown) =>
+    Effect.gen(function*() {
+      const step = yield* Schedule.toStep(retrySchedule(settings))
+      const [, delay] = yield* step(0, input)
+      return Duration.toMillis(delay)
+    })
+
+  it.effect("waits at least ratelimit-reset", () =>
+    Effect.gen(function*() {
+      expect(yield* firstDelay(rateLimited(Duration.seconds(20)))).toBe(20_000)
+    }))
+
+  it.effect("caps the wait at maxDelay", () =>
+    Effect.gen(function*() {
+      expect(yield* firstDelay(rateLimited(Duration.seconds(300)))).toBe(30_000)
+    }))
+
+  it.effect("backs off without a hint", () =>
+    Effect.gen(function*() {
+      const delay = yield* firstDelay(rateLimited(undefined))
+      expect(delay).toBeGreaterThanOrEqual(80)
+      expect(delay).toBeLessThanOrEqual(120)
+    }))
+})
