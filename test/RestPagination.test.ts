@@ -40,7 +40,7 @@ describe("RestClient classic pagination", () => {
       Effect.gen(function*() {
         const pd = yield* client
         const sim = yield* simulator
-        // Ask for 100 but answer with pages of 40, as a server with a lower cap would.
+        // Request 100 but respond with pages of 40, as a server with a lower cap would.
         for (let page = 0; page < 3; page++) {
           const items = sim.store.incidents.slice(page * 40, page * 40 + 40)
           yield* sim.injectFault({

@@ -10,7 +10,7 @@
  * `baseUrl`.
  *
  * Retries: a 429 waits for `ratelimit-reset` when PagerDuty sends it.
- * Idempotent requests (GET, PUT) also retry 5xx answers, timeouts and
+ * Idempotent requests (GET, PUT) also retry 5xx responses, timeouts and
  * transport failures. Requests that are not idempotent (creating an incident,
  * adding a note, merging) are retried only on 429 and when no connection
  * could be made, because PagerDuty cannot have received them then.

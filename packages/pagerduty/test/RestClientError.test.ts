@@ -85,7 +85,8 @@ describe("reasonFromResponse", () => {
     const reason = reasonFromResponse(request, 429, sample.headers, JSON.stringify(sample.body))
     expect(reason._tag).toBe("RateLimited")
     if (reason._tag !== "RateLimited") return
-    expect(reason.retryAfter && Duration.toMillis(reason.retryAfter)).toBe(20_000)
+    expect(reason.retryAfter).toBeDefined()
+    expect(Duration.toMillis(reason.retryAfter!)).toBe(20_000)
     expect(reason.limit).toBe(960)
     expect(reason.remaining).toBe(0)
     expect(reason.code).toBe(2020)

@@ -9,7 +9,7 @@
  * required where the spec requires it (400 without it). Classic pagination
  * caps `limit` at 100 and rejects `offset + limit > 10000` with 400.
  * `/audit/records` is cursor paginated. A bulk update of more than 250
- * incidents gets 413. Every answer carries `ratelimit-limit`,
+ * incidents gets 413. Every response carries `ratelimit-limit`,
  * `ratelimit-remaining` and `ratelimit-reset` for a fixed one-minute window
  * per token. Faults (429s with or without those headers, other statuses,
  * delays) can be injected through {@link RestSimulator}.
@@ -38,7 +38,7 @@ import type { Json, Rejection } from "./internal/restStore.ts"
 import { isObject, isRejection, RestStore } from "./internal/restStore.ts"
 
 /**
- * A fault to answer with instead of the normal response.
+ * A fault sent instead of the normal response.
  *
  * @since 0.1.0
  * @category models
@@ -54,7 +54,7 @@ export type Fault =
   | { readonly _tag: "Delay"; readonly delay: Duration.Input }
 
 /**
- * Which requests a fault applies to, and how many times.
+ * The requests a fault applies to, and how many times it is applied.
  *
  * @since 0.1.0
  * @category models
@@ -122,7 +122,7 @@ export class RestSimulator extends Context.Service<RestSimulator, {
   readonly store: RestStore
   readonly rateLimit: number
   readonly tokens: ReadonlySet<string> | undefined
-  /** Answers matching requests with a fault before any other check except authentication. */
+  /** Sends a fault to matching requests, before every check except authentication. */
   readonly injectFault: (fault: Fault, options?: FaultOptions) => Effect.Effect<void>
   /** Every request received so far, in order. */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
@@ -218,20 +218,23 @@ interface EndpointOptions {
 const windowMillis = 60_000
 
 interface Decision {
-  readonly answer: Http.Answer
+  readonly response: Http.JsonResponse
   readonly headers: Record<string, string>
   readonly delay?: Duration.Input | undefined
 }
 
-const respond = (answer: Http.Answer, headers: Record<string, string>) =>
-  answer.status === 204 || answer.body === undefined
-    ? HttpServerResponse.empty({ status: answer.status, headers: { ...headers, ...answer.headers } })
-    : HttpServerResponse.jsonUnsafe(answer.body, { status: answer.status, headers: { ...headers, ...answer.headers } })
+const respond = (response: Http.JsonResponse, headers: Record<string, string>) => {
+  const allHeaders = { ...headers, ...response.headers }
+  if (response.status === 204 || response.body === undefined) {
+    return HttpServerResponse.empty({ status: response.status, headers: allHeaders })
+  }
+  return HttpServerResponse.jsonUnsafe(response.body, { status: response.status, headers: allHeaders })
+}
 
 const endpoint = (
   sim: RestSimulator["Service"],
   options: EndpointOptions,
-  handler: (input: RouteInput) => Http.Answer
+  handler: (input: RouteInput) => Http.JsonResponse
 ) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -241,7 +244,7 @@ const endpoint = (
     const url = new URL(request.url, "http://127.0.0.1")
     const path = url.pathname
 
-    const answer = ((): Decision => {
+    const decision = ((): Decision => {
       const token = Http.parseAuthorization(request.headers.authorization)
       const bucket = token ?? ""
       const window = sim.windows.get(bucket)
@@ -255,14 +258,14 @@ const endpoint = (
       }
 
       if (token === undefined || (sim.tokens !== undefined && !sim.tokens.has(token))) {
-        return { answer: { status: 401, body: Http.errorBody(2006, "Authentication failed") }, headers }
+        return { response: { status: 401, body: Http.errorBody(2006, "Authentication failed") }, headers }
       }
 
       const fault = sim.takeFault(request.method, path)
       if (fault?._tag === "RateLimited") {
-        if (!fault.headers) return { answer: { status: 429, body: undefined }, headers: {} }
+        if (!fault.headers) return { response: { status: 429, body: undefined }, headers: {} }
         return {
-          answer: { status: 429, body: Http.errorBody(2020, "Rate Limit Exceeded") },
+          response: { status: 429, body: Http.errorBody(2020, "Rate Limit Exceeded") },
           headers: {
             ...headers,
             "ratelimit-remaining": "0",
@@ -272,25 +275,25 @@ const endpoint = (
       }
       if (fault?._tag === "Status") {
         return {
-          answer: { status: fault.status, body: fault.body ?? Http.errorBody(2000, "Simulated failure") },
+          response: { status: fault.status, body: fault.body ?? Http.errorBody(2000, "Simulated failure") },
           headers
         }
       }
       const delay = fault?._tag === "Delay" ? fault.delay : undefined
 
       if (current.count > sim.rateLimit) {
-        return { answer: { status: 429, body: Http.errorBody(2020, "Rate Limit Exceeded") }, headers }
+        return { response: { status: 429, body: Http.errorBody(2020, "Rate Limit Exceeded") }, headers }
       }
 
       let requester: Json | undefined
       if (options.from === "required") {
         const from = request.headers.from
         if (from === undefined || from === "") {
-          return { answer: Http.invalidInput("The From header is required for this request"), headers }
+          return { response: Http.invalidInput("The From header is required for this request"), headers }
         }
         requester = sim.store.findUserByEmail(from)
         if (requester === undefined) {
-          return { answer: Http.invalidInput("The From header must be the email of a user on the account"), headers }
+          return { response: Http.invalidInput("The From header must be the email of a user on the account"), headers }
         }
       }
 
@@ -299,11 +302,11 @@ const endpoint = (
         try {
           body = JSON.parse(text)
         } catch {
-          return { answer: Http.invalidInput("The request body is not valid JSON"), headers }
+          return { response: Http.invalidInput("The request body is not valid JSON"), headers }
         }
       }
 
-      return { answer: handler({ params, query: url.searchParams, body, requester, now }), headers, delay }
+      return { response: handler({ params, query: url.searchParams, body, requester, now }), headers, delay }
     })()
 
     sim.record({
@@ -313,18 +316,18 @@ const endpoint = (
       headers: request.headers,
       body: text,
       receivedAt: now,
-      status: answer.answer.status
+      status: decision.response.status
     })
-    // A delayed answer is computed and stored first, as a slow server would; a
+    // A delayed response is computed and stored first, as on a slow server, so a
     // client that gives up meanwhile has still changed the state.
-    if (answer.delay !== undefined) yield* Effect.sleep(answer.delay)
-    return respond(answer.answer, answer.headers)
+    if (decision.delay !== undefined) yield* Effect.sleep(decision.delay)
+    return respond(decision.response, decision.headers)
   })
 
-const one = (item: Json | undefined, key: string): Http.Answer =>
+const one = (item: Json | undefined, key: string): Http.JsonResponse =>
   item === undefined ? Http.notFound : { status: 200, body: { [key]: item } }
 
-const storeAnswer = (result: Json | Rejection, key: string, status = 200): Http.Answer =>
+const storeResponse = (result: Json | Rejection, key: string, status = 200): Http.JsonResponse =>
   isRejection(result) ? Http.rejected(result) : { status, body: { [key]: result } }
 
 const byName = (items: ReadonlyArray<Json>, query: URLSearchParams): ReadonlyArray<Json> => {
@@ -385,7 +388,7 @@ const routeList = (sim: RestSimulator["Service"]) => {
       endpoint(
         sim,
         { from: "required", body: true },
-        (context) => storeAnswer(store.createIncident(context.body, requester(context), context.now), "incident", 201)
+        (context) => storeResponse(store.createIncident(context.body, requester(context), context.now), "incident", 201)
       )
     ),
     HttpRouter.route(
@@ -423,7 +426,7 @@ const routeList = (sim: RestSimulator["Service"]) => {
       "/incidents/:id",
       endpoint(sim, { from: "required", body: true }, (context) => {
         const update = isObject(context.body) ? context.body.incident : undefined
-        return storeAnswer(
+        return storeResponse(
           store.updateIncident(context.params.id!, update, requester(context), context.now),
           "incident"
         )
@@ -444,7 +447,7 @@ const routeList = (sim: RestSimulator["Service"]) => {
         sim,
         { from: "required", body: true },
         (context) =>
-          storeAnswer(store.addNote(context.params.id!, context.body, requester(context), context.now), "note")
+          storeResponse(store.addNote(context.params.id!, context.body, requester(context), context.now), "note")
       )
     ),
     HttpRouter.route(
@@ -454,7 +457,7 @@ const routeList = (sim: RestSimulator["Service"]) => {
         sim,
         { from: "required", body: true },
         (context) =>
-          storeAnswer(store.merge(context.params.id!, context.body, requester(context), context.now), "incident")
+          storeResponse(store.merge(context.params.id!, context.body, requester(context), context.now), "incident")
       )
     ),
     HttpRouter.route(

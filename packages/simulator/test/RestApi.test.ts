@@ -57,7 +57,7 @@ describe("RestApi authentication", () => {
 })
 
 describe("RestApi rate limits", () => {
-  it.live("sends ratelimit headers on every answer", () =>
+  it.live("sends ratelimit headers on every response", () =>
     run(Effect.gen(function*() {
       const answers = [
         yield* send("GET", "/services", { headers: { authorization: auth } }),
@@ -73,7 +73,7 @@ describe("RestApi rate limits", () => {
       expect(answers[1]!.headers["ratelimit-remaining"]).toBe("958")
     })))
 
-  it.live("answers 429 once the window is used up", () =>
+  it.live("returns 429 once the window is used up", () =>
     run(
       Effect.gen(function*() {
         const statuses: Array<number> = []
@@ -136,7 +136,7 @@ describe("RestApi incidents", () => {
       ])
     })))
 
-  it.live("answers 413 to a bulk update of more than 250", () =>
+  it.live("returns 413 for a bulk update over 250", () =>
     run(
       Effect.gen(function*() {
         const sim = yield* RestApi.RestSimulator

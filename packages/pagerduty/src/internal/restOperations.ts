@@ -11,8 +11,10 @@ type Execute = <A>(call: Call<A>) => Effect.Effect<A, RestClientError.RestClient
 /** A date-time query value: an ISO 8601 string or a `DateTime`. */
 export type DateInput = string | DateTime.DateTime
 
-const formatDate = (value: DateInput | undefined): string | undefined =>
-  value === undefined ? undefined : typeof value === "string" ? value : DateTime.formatIso(value)
+const formatDate = (value: DateInput | undefined): string | undefined => {
+  if (value === undefined || typeof value === "string") return value
+  return DateTime.formatIso(value)
+}
 
 const idPath = (prefix: string, id: string, suffix = "") => `${prefix}/${encodeURIComponent(id)}${suffix}`
 
@@ -31,7 +33,7 @@ export interface ListOptions {
   readonly limit?: number | undefined
   /** The offset to start from. */
   readonly offset?: number | undefined
-  /** What to do at the 10,000-record limit; see `Pagination.classic`. */
+  /** The behaviour at the 10,000-record limit; see `Pagination.classic`. */
   readonly onLimitReached?: "fail" | "end" | undefined
   /** Asks PagerDuty to fill in `total`. */
   readonly total?: boolean | undefined

@@ -145,7 +145,7 @@ export const failedBeforeSending = (cause: unknown): boolean => {
 
 const isRecordLike = (u: unknown): u is object => typeof u === "object" && u !== null
 
-/** A short, token-free description of a transport failure's cause. */
+/** Describes a transport failure's cause in a few words: its error codes, or else its messages. */
 export const describeCause = (cause: unknown): string => {
   let current: unknown = cause
   const parts: Array<string> = []

@@ -34,7 +34,7 @@ export interface Settings {
   readonly userAgent: string | undefined
 }
 
-/** How the `From` header is treated by one operation. */
+/** The treatment of the `From` header in one operation. */
 export type FromRequirement = "required" | "optional" | "none"
 
 /** One REST call, before it is turned into an HTTP request. */
@@ -71,9 +71,9 @@ export const defaultIdempotent = isIdempotentMethod
 
 /**
  * Decides whether a failed attempt may be sent again. Rate limits and failures
- * before a connection was made are retried for every request; other transient
- * failures only for idempotent requests, because PagerDuty may already have
- * acted on the first attempt.
+ * before a connection was made are retried for every request. Other transient
+ * failures are retried only for idempotent requests, because PagerDuty may
+ * already have acted on the first attempt.
  */
 export const isRetryable = (error: RestClientError.RestClientError, idempotent: boolean): boolean => {
   const reason = error.reason
