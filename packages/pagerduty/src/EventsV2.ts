@@ -32,6 +32,7 @@
  * @stability experimental
  */
 import type * as Digest from "effect/crypto/Digest"
+import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
@@ -397,7 +398,7 @@ export const ChangePayload = Schema.Struct({
  * A change event (a deploy, a configuration change), sent to
  * `/v2/change/enqueue`. It opens no incident and sends no notifications.
  *
- * NOTE: PagerDuty's guide says change events support only `links`, but its
+ * NOTE: PagerDuty's guide states that change events support only `links`, but its
  * OpenAPI specification also lists `images`; both are accepted here.
  *
  * @since 0.1.0
@@ -492,6 +493,26 @@ export const Rejected = Schema.Struct({
  * @category models
  */
 export type Rejected = typeof Rejected.Type
+
+/**
+ * Gives a trigger without a `dedup_key` a random UUID (version 4), and returns
+ * other events unchanged.
+ *
+ * Assign the key before the first attempt and keep it with the event, in an
+ * outbox for example. PagerDuty may accept an attempt whose response is lost,
+ * and only a resend with the same key updates that alert instead of opening a
+ * second one.
+ *
+ * @since 0.1.0
+ * @category dedup keys
+ */
+export const assignDedupKey = <E extends AlertEvent>(event: E): Effect.Effect<E, never, SecureRandom.SecureRandom> => {
+  if (event.event_action !== "trigger" || event.dedup_key !== undefined) return Effect.succeed(event)
+  return Effect.map(
+    Effect.flatMap(SecureRandom.SecureRandom, (random) => random.uuidV4()),
+    (dedupKey) => ({ ...event, dedup_key: dedupKey })
+  )
+}
 
 /**
  * Checks that a routing key has 32 characters.

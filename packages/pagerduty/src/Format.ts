@@ -29,7 +29,7 @@
 import { DateTime, Effect } from "effect"
 import * as Digest from "effect/crypto/Digest"
 import type * as Alert from "./Alert.ts"
-import * as EventsV2 from "./internal/eventsShape.ts"
+import * as EventsV2 from "./EventsV2.ts"
 
 /**
  * Options of the formatter. Every field is optional.
@@ -87,9 +87,9 @@ const sortedValues = (labels: Alert.Labels): Array<string> =>
 // A generic group has no group labels, so its line shows the first relevant
 // alert's mapped summary and how many others the group contains.
 const genericSubject = (group: Alert.AlertGroup, head: string): string => {
-  const shown = group.firing[0] ?? group.alerts[0]
+  const first = group.firing[0] ?? group.alerts[0]
   const others = (group.status === "firing" ? group.firing.length : group.alerts.length) - 1
-  const text = shown?.summary ?? shown?.fingerprint ?? ""
+  const text = first?.summary ?? first?.fingerprint ?? ""
   return others > 0 ? `${head} ${text} (and ${others} more)` : `${head} ${text}`
 }
 
@@ -230,12 +230,21 @@ const sharedFields = (options: Options, client: string) => ({
   source: options.source ?? client
 })
 
+const absoluteUrl = (input: string): URL | undefined => {
+  try {
+    return new URL(input)
+  } catch {
+    return undefined
+  }
+}
+
+// The Events API rejects images whose `src` is not https, so those are left out.
 const uniqueImages = (alerts: ReadonlyArray<Alert.Alert>): Array<EventsV2.Image> => {
   const seen = new Set<string>()
   const images: Array<EventsV2.Image> = []
   for (const alert of alerts) {
     for (const image of alert.images) {
-      if (image.src === "" || seen.has(image.src)) continue
+      if (absoluteUrl(image.src)?.protocol !== "https:" || seen.has(image.src)) continue
       seen.add(image.src)
       images.push({ src: image.src, ...optional("href", image.href), ...optional("alt", image.alt) })
     }
@@ -308,8 +317,8 @@ export const alertSubject = (alert: Alert.Alert): string => {
 /**
  * Formats one alert as one event keyed by its fingerprint: `trigger` while it
  * fires, `resolve` once resolved. The event carries the alert's start time,
- * its labels and annotations as details, a link to its generator URL and the
- * alert's own links and images.
+ * its labels and annotations as details, a link to its generator URL when
+ * that is absolute, and the alert's own links and https images.
  *
  * @since 0.1.0
  * @category formatting
@@ -323,7 +332,10 @@ export const alertEvent = (
   }
   const client = options.client ?? defaultClient(alert.source)
   const links: Array<EventsV2.Link> = []
-  if (alert.generatorURL !== undefined) links.push({ href: alert.generatorURL, text: "Source" })
+  // A relative generator URL, which some Prometheus setups send, leads nowhere from PagerDuty.
+  if (alert.generatorURL !== undefined && absoluteUrl(alert.generatorURL) !== undefined) {
+    links.push({ href: alert.generatorURL, text: "Source" })
+  }
   for (const link of alert.links) links.push({ href: link.href, ...optional("text", link.text) })
   links.push(...(options.links ?? []))
   return {

@@ -13,19 +13,24 @@
  *
  * @example
  * ```ts
- * import { EventsClient, Pipeline, Sources } from "@effect-pagerduty/pagerduty"
+ * import { Alert, EventsV2, Pipeline, Sources } from "@effect-pagerduty/pagerduty"
+ * import { Effect } from "effect"
+ * import { HttpRouter } from "effect/http"
+ *
+ * // Hands an event to the durable outbox; the sender gets its 2xx after this.
+ * declare const offer: (event: EventsV2.AlertEvent) => Effect.Effect<void, OutboxError, Outbox>
  *
  * const relay = Pipeline.decode(Sources.AlertmanagerWebhook).pipe(
  *   Pipeline.andThen(Pipeline.transform(Sources.fromAlertmanager)),
- *   Pipeline.andThen(Pipeline.filter((group) => group.receiver !== "blackhole")),
+ *   Pipeline.andThen(Pipeline.filter((group: Alert.AlertGroup) => group.receiver !== "blackhole")),
  *   Pipeline.andThen(Pipeline.format({ defaultSeverity: "warning" })),
- *   Pipeline.andThen(Pipeline.dedupe({ window: "5 minutes" })),
- *   Pipeline.andThen(Pipeline.deliver((event) => EventsClient.send(event))),
- *   Pipeline.audit((entry) => Audit.record(entry)),
+ *   Pipeline.andThen(Pipeline.dedupeWith(Pipeline.deliver(offer), { window: "5 minutes" })),
+ *   Pipeline.audit((entry) => Effect.logDebug("relayed", entry._tag)),
  *   Pipeline.metrics("alertmanager")
  * )
- * // Pipeline<unknown, EventsClient.Response, SourceError | PipelineError | EventsClientError,
- * //          Digest | DedupeStore | EventsClient>
+ * // Pipeline<unknown, void,
+ * //   PipelineError | SourceError | EventsV2Error | CacheError | OutboxError,
+ * //   Digest | Cache | Outbox>
  *
  * const once = Pipeline.run(relay, JSON.parse(body))
  * const route = HttpRouter.add("POST", "/alertmanager", Pipeline.toHttpHandler(relay))
@@ -34,15 +39,13 @@
  * @since 0.1.0
  * @stability experimental
  */
-import { Duration, Effect, Metric, Schema } from "effect"
+import { Effect, Metric, Schema } from "effect"
 import * as Digest from "effect/crypto/Digest"
 import { dual } from "effect/Function"
 import * as Alert from "./Alert.ts"
-import * as DedupeStore from "./DedupeStore.ts"
 import * as Errors from "./Errors.ts"
+import * as EventsV2 from "./EventsV2.ts"
 import * as Format from "./Format.ts"
-import { canonicalJson } from "./internal/canonicalJson.ts"
-import * as EventsV2 from "./internal/eventsShape.ts"
 import { make, type Pipeline } from "./internal/pipelineCore.ts"
 
 export {
@@ -110,6 +113,24 @@ export {
    */
   toHttpHandler
 } from "./internal/pipelineRun.ts"
+
+export {
+  /**
+   * @since 0.1.0
+   * @category stages
+   */
+  dedupe,
+  /**
+   * @since 0.1.0
+   * @category options
+   */
+  type DedupeOptions,
+  /**
+   * @since 0.1.0
+   * @category stages
+   */
+  dedupeWith
+} from "./internal/pipelineDedupe.ts"
 
 // -----------------------------------------------------------------------------
 // Errors
@@ -239,58 +260,12 @@ export const filterEffect = <A, E = never, R = never>(
  */
 export const format = (
   options: Format.Options = {}
-): Pipeline<Alert.AlertGroup, EventsV2.AlertEvent, never, Digest.Digest> =>
+): Pipeline<Alert.AlertGroup, EventsV2.Trigger | EventsV2.Resolve, EventsV2.EventsV2Error, Digest.Digest> =>
   make("format", (group: Alert.AlertGroup) =>
     Effect.flatMap(
       Format.events(group, options),
       (events) => Effect.forEach(events, (event) => Effect.map(EventsV2.prepare(event), (prepared) => prepared.event))
     ))
-
-/**
- * Options of the dedupe stage.
- *
- * @since 0.1.0
- * @category options
- */
-export interface DedupeOptions {
-  /** How long a seen event suppresses its repeats. */
-  readonly window: Duration.Input
-  /** Prefix of the store keys, so that several pipelines can share one store. */
-  readonly namespace?: string | undefined
-}
-
-const encoder = new TextEncoder()
-
-/**
- * A stage that drops an event when an event with the same `dedup_key`, the
- * same `event_action` and the same content passed within the window.
- *
- * Details: the store key is the SHA-256 of the event's canonical JSON (keys
- * sorted at every level), and the event contains its dedup key and action,
- * so the three must all match. The window starts when an event first passes
- * and is not extended by the repeats it drops. An event that differs in any
- * field, a `trigger` after a `resolve` for example, passes.
- *
- * Gotchas: place it after {@link format}, whose output is the prepared
- * event, so that two events compare equal exactly when they would be sent
- * equal.
- *
- * @since 0.1.0
- * @category stages
- */
-export const dedupe = <A extends EventsV2.AlertEvent>(
-  options: DedupeOptions
-): Pipeline<A, A, never, DedupeStore.DedupeStore | Digest.Digest> => {
-  const namespace = options.namespace ?? "pipeline-dedupe"
-  return make("dedupe", (event: A) =>
-    Effect.gen(function*() {
-      const digest = yield* Digest.Digest
-      const store = yield* DedupeStore.DedupeStore
-      const hash = yield* digest.digestHex(Digest.sha256, encoder.encode(canonicalJson(event)))
-      const first = yield* store.setIfAbsent(`${namespace}:${hash}`, options.window)
-      return first ? [event] : []
-    }))
-}
 
 /**
  * A stage that hands each input to a delivery function, such as

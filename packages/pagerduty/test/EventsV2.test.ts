@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Exit, Redacted, Schema } from "effect"
-import { Digest } from "effect/crypto"
+import { Digest, SecureRandom } from "effect/crypto"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { validateRequestBody } from "../../../test/support/openapi.ts"
@@ -13,6 +13,8 @@ const routingKey = Redacted.make("e93facc04764012d7bfb002500d5d1a6")
 const prepare = <E extends EventsV2.Event>(event: E) =>
   EventsV2.prepare(event).pipe(Effect.provide(Digest.layerWebCrypto))
 const prepareFailure = (event: unknown) => Effect.flip(prepare(event as EventsV2.Event))
+
+type Removed = typeof EventsV2.CustomDetailsRemoved.Type
 
 const codePoints = (text: string) => [...text].length
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -162,6 +164,27 @@ describe("EventsV2.prepare dedup_key", () => {
     }))
 })
 
+describe("EventsV2.assignDedupKey", () => {
+  const assign = <E extends EventsV2.AlertEvent>(event: E) =>
+    EventsV2.assignDedupKey(event).pipe(Effect.provide(SecureRandom.layerWebCrypto))
+
+  it.effect("gives a keyless trigger a UUID", () =>
+    Effect.gen(function*() {
+      const first = yield* assign(trigger())
+      const second = yield* assign(trigger())
+      expect(first.dedup_key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/)
+      expect(second.dedup_key).not.toBe(first.dedup_key)
+    }))
+
+  it.effect("keeps an existing key", () =>
+    Effect.gen(function*() {
+      const keyed = yield* assign(trigger({ dedup_key: "db-1/disk" }))
+      expect(keyed.dedup_key).toBe("db-1/disk")
+      const resolve = yield* assign({ event_action: "resolve", dedup_key: "db-1/disk" } as const)
+      expect(resolve).toEqual({ event_action: "resolve", dedup_key: "db-1/disk" })
+    }))
+})
+
 describe("EventsV2.prepare size", () => {
   it.effect("shrinks a 600 kB event below 512,000 bytes", () =>
     Effect.gen(function*() {
@@ -180,10 +203,10 @@ describe("EventsV2.prepare size", () => {
       ])
       expect(fitted.payload.custom_details?.[EventsV2.removedKeysEntry]).toContain("logs")
       expect(adjustments).toHaveLength(1)
-      const [removed] = adjustments
-      expect(removed?._tag).toBe("CustomDetailsRemoved")
-      expect(removed?._tag === "CustomDetailsRemoved" && removed.keys).toEqual(["logs"])
-      expect(removed?._tag === "CustomDetailsRemoved" && removed.bytesAfter).toBe(bytes(body))
+      const removed = adjustments[0] as Removed
+      expect(removed._tag).toBe("CustomDetailsRemoved")
+      expect(removed.keys).toEqual(["logs"])
+      expect(removed.bytesAfter).toBe(bytes(body))
       expectValidEnqueue(body)
     }))
 
@@ -192,8 +215,9 @@ describe("EventsV2.prepare size", () => {
       const details: Record<string, string> = {}
       for (let index = 0; index < 10; index++) details[`part${index}`] = "p".repeat(60_000 + index)
       const { adjustments, event } = yield* prepare(trigger({}, { custom_details: details }))
-      const removed = adjustments[0]
-      expect(removed?._tag === "CustomDetailsRemoved" && removed.keys).toEqual(["part9", "part8"])
+      const removed = adjustments[0] as Removed
+      expect(removed._tag).toBe("CustomDetailsRemoved")
+      expect(removed.keys).toEqual(["part9", "part8"])
       expect(bytes(EventsV2.encodeRequest(routingKey, event))).toBeLessThanOrEqual(512_000)
     }))
 
@@ -219,7 +243,7 @@ describe("EventsV2.prepare size", () => {
       )
       const error = yield* prepareFailure(trigger({ links }, { custom_details: { note: "n".repeat(1000) } }))
       expect(error.reason._tag).toBe("TooLarge")
-      expect(error.reason._tag === "TooLarge" && error.reason.bytes).toBeGreaterThan(512_000)
+      expect((error.reason as EventsV2.TooLarge).bytes).toBeGreaterThan(512_000)
       expect(error.message).toContain("512000-byte limit")
     }))
 })
@@ -276,7 +300,7 @@ describe("EventsV2.prepare validation", () => {
       Effect.gen(function*() {
         const error = yield* prepareFailure(event)
         expect(error.reason._tag).toBe("InvalidField")
-        expect(error.reason._tag === "InvalidField" && error.reason.field).toBe(field)
+        expect((error.reason as EventsV2.InvalidField).field).toBe(field)
         expect(error.message).toContain(field)
       }))
   }

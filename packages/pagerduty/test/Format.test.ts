@@ -1,8 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { Redacted } from "effect"
 import * as Digest from "effect/crypto/Digest"
 import { createHash } from "node:crypto"
+import { validateRequestBody } from "../../../test/support/openapi.ts"
 import * as Alert from "../src/Alert.ts"
+import * as EventsV2 from "../src/EventsV2.ts"
 import * as Format from "../src/Format.ts"
 import * as Sources from "../src/Sources.ts"
 import { capturedEvent, capturedPairs, capturedWebhook, readShared, sharedAlertmanagerFixtures } from "./fixtures.ts"
@@ -142,6 +145,50 @@ describe("Format.groupEvent", () => {
     })))
 })
 
+describe("Format output", () => {
+  const groups = () =>
+    Effect.gen(function*() {
+      const fromShared = []
+      for (const name of sharedAlertmanagerFixtures()) {
+        fromShared.push(yield* Sources.alertmanager(JSON.parse(readShared(name))))
+      }
+      const captured = []
+      for (const name of capturedPairs) captured.push(yield* Sources.alertmanager(capturedWebhook(name)))
+      return [...fromShared, ...captured, yield* Sources.grafana(grafanaExample())]
+    })
+
+  it.effect("passes EventsV2.prepare in both modes", () =>
+    withDigest(Effect.gen(function*() {
+      for (const group of yield* groups()) {
+        for (const mode of ["group", "alert"] as const) {
+          for (const event of yield* Format.events(group, { mode })) {
+            const prepared = yield* EventsV2.prepare(event)
+            expect(prepared.adjustments).toEqual([])
+          }
+        }
+      }
+    })))
+
+  it.effect("encodes requests that PagerDuty's OpenAPI spec accepts", () =>
+    withDigest(Effect.gen(function*() {
+      const routingKey = Redacted.make("0123456789abcdef0123456789abcdef")
+      for (const group of yield* groups()) {
+        for (const mode of ["group", "alert"] as const) {
+          for (const event of yield* Format.events(group, { mode })) {
+            const body = JSON.parse(EventsV2.encodeRequest(routingKey, (yield* EventsV2.prepare(event)).event))
+            const errors = validateRequestBody({
+              spec: "test/fixtures/pagerduty/openapi/events-v2_openapiv3.json",
+              path: "/enqueue",
+              method: "post",
+              body
+            })
+            expect(errors).toEqual([])
+          }
+        }
+      }
+    })))
+})
+
 describe("Format.alertEvent", () => {
   it.effect("keys each alert by its fingerprint", () =>
     withDigest(Effect.gen(function*() {
@@ -167,6 +214,32 @@ describe("Format.alertEvent", () => {
         event_action: "resolve",
         dedup_key: "df5917da2645f34e"
       })
+    }))
+})
+
+describe("Format links and images", () => {
+  const grafanaAlert = (overrides: Record<string, unknown>) =>
+    Effect.gen(function*() {
+      const payload = grafanaExample()
+      payload.alerts = [{ ...payload.alerts[0], ...overrides }]
+      const group = yield* Sources.grafana(payload)
+      return group.alerts[0] as Alert.Alert
+    })
+
+  it.effect("keeps https images and drops others", () =>
+    Effect.gen(function*() {
+      const secure = Format.alertEvent(yield* grafanaAlert({ imageURL: "https://grafana.example/render/1.png" }))
+      const plain = Format.alertEvent(yield* grafanaAlert({ imageURL: "http://grafana.example/render/1.png" }))
+      if (secure.event_action !== "trigger" || plain.event_action !== "trigger") throw new Error("expected triggers")
+      expect(secure.images).toEqual([{ src: "https://grafana.example/render/1.png", alt: "Alert image" }])
+      expect(plain.images).toBeUndefined()
+    }))
+
+  it.effect("links only an absolute generator URL", () =>
+    Effect.gen(function*() {
+      const relative = Format.alertEvent(yield* grafanaAlert({ generatorURL: "/graph?g0.expr=up" }))
+      if (relative.event_action !== "trigger") throw new Error("expected a trigger")
+      expect(relative.links?.map((link) => link.text)).toEqual(["Silence"])
     }))
 })
 

@@ -3,12 +3,12 @@ import { Effect, Fiber, Layer, Metric, Ref, Schedule, Schema, Stream } from "eff
 import * as Digest from "effect/crypto/Digest"
 import * as HttpRouter from "effect/http/HttpRouter"
 import { TestClock } from "effect/testing"
-import * as DedupeStore from "../src/DedupeStore.ts"
+import * as Cache from "../src/Cache.ts"
 import * as Pipeline from "../src/Pipeline.ts"
 import * as Sources from "../src/Sources.ts"
 import { capturedWebhook, readShared } from "./fixtures.ts"
 
-const services = Layer.mergeAll(Digest.layerWebCrypto, DedupeStore.layerMemory())
+const services = Layer.mergeAll(Digest.layerWebCrypto, Cache.layerMemory())
 
 const alertmanagerToEvents = Pipeline.decode(Sources.AlertmanagerWebhook).pipe(
   Pipeline.andThen(Pipeline.transform(Sources.fromAlertmanager)),
@@ -131,6 +131,32 @@ describe("Pipeline.dedupe", () => {
       const events = yield* Pipeline.run(deduped, changed)
       expect(events.length).toBe(1)
     }).pipe(Effect.provide(services)))
+})
+
+describe("Pipeline.dedupeWith", () => {
+  it.effect("deletes the key when a later stage fails", () =>
+    Effect.gen(function*() {
+      const attempts = yield* Ref.make(0)
+      const flakyDelivery = Pipeline.deliver((event: { readonly dedup_key?: string | undefined }) =>
+        Effect.flatMap(
+          Ref.updateAndGet(attempts, (count) => count + 1),
+          (count) => count === 1 ? Effect.fail("outbox unavailable" as const) : Effect.succeed(event.dedup_key)
+        )
+      )
+      const relay = alertmanagerToEvents.pipe(
+        Pipeline.andThen(Pipeline.dedupeWith(flakyDelivery, { window: "5 minutes" }))
+      )
+      const failed = yield* Effect.flip(Pipeline.run(relay, capturedWebhook("memory-firing")))
+      const retried = yield* Pipeline.run(relay, capturedWebhook("memory-firing"))
+      const repeated = yield* Pipeline.run(relay, capturedWebhook("memory-firing"))
+      expect(failed).toBe("outbox unavailable")
+      expect(retried.length).toBe(1)
+      expect(repeated.length).toBe(0)
+    }).pipe(Effect.provide(services)))
+
+  it("rejects a window that is not positive", () => {
+    expect(() => Pipeline.dedupe({ window: 0 })).toThrow(RangeError)
+  })
 })
 
 describe("Pipeline.policy", () => {

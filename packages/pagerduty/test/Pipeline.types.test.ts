@@ -4,7 +4,8 @@ import type * as Digest from "effect/crypto/Digest"
 import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type * as Alert from "../src/Alert.ts"
-import type * as DedupeStore from "../src/DedupeStore.ts"
+import type * as Cache from "../src/Cache.ts"
+import type * as EventsV2 from "../src/EventsV2.ts"
 import * as Pipeline from "../src/Pipeline.ts"
 import * as Sources from "../src/Sources.ts"
 
@@ -47,8 +48,29 @@ describe("Pipeline types", () => {
       Pipeline.Pipeline<
         unknown,
         { readonly status: "success" },
-        Pipeline.PipelineError | Sources.SourceError | SendError,
-        Digest.Digest | DedupeStore.DedupeStore | Outbox
+        Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | SendError,
+        Digest.Digest | Cache.Cache | Outbox
+      >
+    >()
+  })
+
+  it("types the relay built as the module documentation shows", () => {
+    class OutboxError extends Schema.TaggedError<OutboxError>()("OutboxError", {}) {}
+    const offer = (_: EventsV2.AlertEvent): Effect.Effect<void, OutboxError, Outbox> => Effect.void
+    const documented = Pipeline.decode(Sources.AlertmanagerWebhook).pipe(
+      Pipeline.andThen(Pipeline.transform(Sources.fromAlertmanager)),
+      Pipeline.andThen(Pipeline.filter((group: Alert.AlertGroup) => group.receiver !== "blackhole")),
+      Pipeline.andThen(Pipeline.format({ defaultSeverity: "warning" })),
+      Pipeline.andThen(Pipeline.dedupeWith(Pipeline.deliver(offer), { window: "5 minutes" })),
+      Pipeline.audit((entry) => Effect.logDebug("relayed", entry._tag)),
+      Pipeline.metrics("alertmanager")
+    )
+    expectTypeOf(documented).toEqualTypeOf<
+      Pipeline.Pipeline<
+        unknown,
+        void,
+        Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | OutboxError,
+        Digest.Digest | Cache.Cache | Outbox
       >
     >()
   })
@@ -79,8 +101,8 @@ describe("Pipeline types", () => {
     expectTypeOf(Pipeline.run(relay, {})).toEqualTypeOf<
       Effect.Effect<
         ReadonlyArray<{ readonly status: "success" }>,
-        Pipeline.PipelineError | Sources.SourceError | SendError,
-        Digest.Digest | DedupeStore.DedupeStore | Outbox
+        Pipeline.PipelineError | Sources.SourceError | EventsV2.EventsV2Error | Cache.CacheError | SendError,
+        Digest.Digest | Cache.Cache | Outbox
       >
     >()
     const results = Stream.make(1, 2).pipe(Pipeline.runStream(Pipeline.map((n: number) => `${n}`)))
@@ -89,7 +111,7 @@ describe("Pipeline types", () => {
       Effect.Effect<
         HttpServerResponse.HttpServerResponse,
         never,
-        Digest.Digest | DedupeStore.DedupeStore | Outbox | HttpServerRequest.HttpServerRequest
+        Digest.Digest | Cache.Cache | Outbox | HttpServerRequest.HttpServerRequest
       >
     >()
 

@@ -10,7 +10,7 @@
  * | `GET /_sim/faults` | the fault scripts in force and the faults injected so far |
  * | `POST /_sim/faults` | `{"scripts":[...]}` replaces the scripts of the paths it names |
  * | `DELETE /_sim/faults` | removes every script, or only the one of `?path=` |
- * | `POST /_sim/reset` | forgets events, alerts, rate-limit windows and injected faults; scripts stay |
+ * | `POST /_sim/reset` | clears events, alerts, rate-limit windows and injected faults, but keeps scripts |
  *
  * Routing keys never appear in the answers: each is shown as its lowercase
  * hex SHA-256 (`routing_key_hash`, also the filter value) and its last four

@@ -5,8 +5,7 @@
  * Each request is checked in PagerDuty's documented order of concerns:
  *
  * 1. a body over 512,000 bytes gets 400;
- * 2. a body that is not a JSON object gets 400 with the spec's
- *    "Event object format is unrecognized" body;
+ * 2. a body that is not a JSON object gets 400;
  * 3. an event over its routing key's rate limit gets 429 and is not ingested;
  * 4. an event breaking any field rule gets 400 with
  *    `{"status":"invalid event","message":"Event object is invalid","errors":[...]}`,
@@ -14,7 +13,7 @@
  * 5. a valid event gets 202, with the event's `dedup_key` (or a generated
  *    UUID) for alert events and without one for change events.
  *
- * Every request, whatever its answer, is stored in {@link SimulatorState} with
+ * Every request, whatever the response, is stored in {@link SimulatorState} with
  * its raw body, headers and arrival time.
  *
  * @since 0.1.0
@@ -39,10 +38,9 @@ import * as SimulatorState from "./SimulatorState.ts"
  */
 export interface Options {
   /**
-   * Largest body read, in bytes, before the connection's body is abandoned.
-   * Bodies between 512,000 bytes and this size are stored and answered with
-   * 400; larger ones are answered with 400 and stored without their body.
-   * Default 4 MiB.
+   * Maximum body size read, in bytes. Bodies between 512,000 bytes and this
+   * size get 400 and are stored. Larger ones also get 400, but are stored
+   * without their body. Default 4 MiB.
    */
   readonly maxReadBytes?: number | undefined
 }
@@ -55,15 +53,8 @@ const invalid = (errors: ReadonlyArray<string>) =>
     { status: 400, headers: jsonHeaders }
   )
 
-// The Events API spec's example for a body that is not JSON.
-const unrecognized = (errors: ReadonlyArray<string>) =>
-  HttpServerResponse.jsonUnsafe(
-    { status: "Unrecognized object", message: "Event object format is unrecognized", errors },
-    { status: 400, headers: jsonHeaders }
-  )
-
-// NOTE: PagerDuty documents neither the body nor the headers of its 429 answer; this body follows
-// the shape of its other error bodies.
+// NOTE: PagerDuty documents neither the body nor the headers of its 429 response, so this body
+// copies the shape of its other error bodies.
 const rateLimited = (decision: RateLimit.Decision, retryAfter: boolean) =>
   HttpServerResponse.jsonUnsafe(
     {
@@ -80,6 +71,16 @@ const rateLimited = (decision: RateLimit.Decision, retryAfter: boolean) =>
   )
 
 const tooLarge = `Event object is too large (maximum is ${Validate.maxBodyBytes} bytes)`
+
+// Tells whether reading the body failed because it passed the read limit, which the Node
+// platform reports as a `MaxBytesError` somewhere in the error's cause chain.
+const isOverLimit = (error: unknown): boolean => {
+  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
+    if (typeof cause === "object" && "maxBytes" in cause) return true
+    cause = typeof cause === "object" && "cause" in cause ? cause.cause : undefined
+  }
+  return false
+}
 
 const stringField = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
 
@@ -117,9 +118,9 @@ const handler = (endpoint: SimulatorState.Endpoint, options: Options) =>
       const read = yield* request.arrayBuffer.pipe(
         Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxReadBytes)),
         Effect.map((buffer) => new Uint8Array(buffer)),
-        Effect.option
+        Effect.result
       )
-      const body = read._tag === "Some" ? read.value : new Uint8Array(0)
+      const body = read._tag === "Success" ? read.success : new Uint8Array(0)
       const path = request.url.split("?")[0] ?? request.url
       const base = { endpoint, method: request.method, path, receivedAt, headers, body }
 
@@ -127,31 +128,53 @@ const handler = (endpoint: SimulatorState.Endpoint, options: Options) =>
         response: HttpServerResponse.HttpServerResponse,
         outcome: "invalid" | "rate_limited",
         errors: ReadonlyArray<string>,
-        routingKey: string | undefined
-      ) => Effect.as(state.receive({ ...base, status: response.status, outcome, errors, routingKey }), response)
+        routingKey: string | undefined,
+        eventAction?: Validate.EventAction
+      ) =>
+        Effect.as(
+          state.receive({ ...base, status: response.status, outcome, errors, routingKey, eventAction }),
+          response
+        )
 
-      if (read._tag === "None" || body.byteLength > Validate.maxBodyBytes) {
+      if (read._tag === "Failure" && !isOverLimit(read.failure)) {
+        // The client went away or sent a broken body, so this response most likely reaches no one.
+        const errors = ["The request body could not be read"]
+        return yield* reject(invalid(errors), "invalid", errors, undefined)
+      }
+      if (read._tag === "Failure" || body.byteLength > Validate.maxBodyBytes) {
         return yield* reject(invalid([tooLarge]), "invalid", [tooLarge], undefined)
       }
+      // NOTE: The Events API spec's only example of a JSON parse error is a body with status
+      // "Unrecognized object", given for 5XX responses. PagerDuty documents 400 for invalid JSON,
+      // so this responds with the 400 body shape and the spec's "JSON parse error" text.
       const parsed = Validate.parseBody(body)
       if (parsed._tag === "Malformed") {
-        return yield* reject(unrecognized([parsed.reason]), "invalid", [parsed.reason], undefined)
+        return yield* reject(invalid([parsed.reason]), "invalid", [parsed.reason], undefined)
       }
       const event = parsed.value
       const routingKey = typeof event.routing_key === "string" && event.routing_key.length > 0
         ? event.routing_key
+        : undefined
+      const eventAction = (Validate.eventActions as ReadonlyArray<unknown>).includes(event.event_action)
+        ? event.event_action as Validate.EventAction
         : undefined
 
       if (routingKey !== undefined) {
         const decision = yield* limiter.check(RoutingKey.hash(routingKey))
         if (!decision.allowed) {
           const errors = ["Too many events for this routing key; retry later"]
-          return yield* reject(rateLimited(decision, limiter.retryAfter), "rate_limited", errors, routingKey)
+          return yield* reject(
+            rateLimited(decision, limiter.retryAfter),
+            "rate_limited",
+            errors,
+            routingKey,
+            eventAction
+          )
         }
       }
 
       const errors = endpoint === "alert" ? Validate.alertEventErrors(event) : Validate.changeEventErrors(event)
-      if (errors.length > 0) return yield* reject(invalid(errors), "invalid", errors, routingKey)
+      if (errors.length > 0) return yield* reject(invalid(errors), "invalid", errors, routingKey, eventAction)
 
       if (endpoint === "change") {
         yield* state.receive({ ...base, status: 202, outcome: "accepted", errors: [], routingKey })
@@ -161,11 +184,13 @@ const handler = (endpoint: SimulatorState.Endpoint, options: Options) =>
         )
       }
 
-      const given = typeof event.dedup_key === "string" && event.dedup_key.trim().length > 0
+      const sentDedupKey = typeof event.dedup_key === "string" && event.dedup_key.trim().length > 0
         ? event.dedup_key
         : undefined
       // PagerDuty generates a UUID for a trigger sent without a dedup key and returns it.
-      const dedupKey = given ?? SecureRandom.uuidV4Unsafe()
+      // NOTE: PagerDuty does not say how it treats a blank `dedup_key` on a trigger; the simulator
+      // treats it as missing and generates one.
+      const dedupKey = sentDedupKey ?? SecureRandom.uuidV4Unsafe()
       const stored = yield* state.receive({
         ...base,
         status: 202,

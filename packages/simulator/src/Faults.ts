@@ -6,8 +6,8 @@
  * {@link Step}s in order. A step injects one {@link Fault} and lasts for its
  * next `times` requests, for `seconds` seconds, or, with neither, until the
  * script is replaced. With `probability`, each request during the step gets
- * the fault only with that chance (drawn from a generator seeded by the
- * script's `seed`, so runs repeat exactly); the others pass through. After
+ * the fault only with that chance, and the others pass through. The chance is
+ * drawn from a generator seeded by the script's `seed`, so runs repeat exactly. After
  * the last step requests pass through, unless `repeat` starts the steps over.
  *
  * The control API's own paths (`/_sim/...`) are never faulted.
@@ -38,10 +38,10 @@ import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 
 /**
- * Answers with the given status, body and headers instead of the real
+ * Responds with the given status, body and headers instead of the real
  * response. A string body is sent as it is (`text/plain` unless a
- * `content-type` header is given), any other body as JSON; without a body the
- * response is empty.
+ * `content-type` header is given) and any other body as JSON. Without a body
+ * the response is empty.
  *
  * @since 0.1.0
  * @category schemas
@@ -65,7 +65,7 @@ export const Delay = Schema.TaggedStruct("Delay", {
 })
 
 /**
- * Closes the connection without answering: `close` ends it with a FIN,
+ * Closes the connection without a response: `close` ends it with a FIN,
  * `reset` (the default) aborts it with a TCP RST.
  *
  * @since 0.1.0
@@ -230,8 +230,8 @@ export const make = (initial: ReadonlyArray<Script> = []): Effect.Effect<Faults[
     }
 
     const currentStep = (state: Running, now: number): Step | undefined => {
-      // Skip steps whose time is up; a repeating script of timed steps could loop here
-      // forever, so the loop is bounded by the number of steps.
+      // Skips steps whose time is up. The loop is bounded by the number of steps, because a
+      // repeating script of timed steps could otherwise skip forever.
       for (let guard = 0; guard <= state.script.steps.length; guard++) {
         const step = state.script.steps[state.step]
         if (step === undefined) return undefined

@@ -3,8 +3,8 @@
  * routing key within any `window` (a sliding, look-back window).
  *
  * PagerDuty documents about 120 events a minute per integration key, counted
- * over a 60-second look-back window, and answers events over the limit with
- * 429 without ingesting them. It documents no `Retry-After` header, so none is
+ * over a 60-second look-back window, and responds to events over the limit
+ * with 429 without ingesting them. It documents no `Retry-After` header, so none is
  * sent unless {@link Options.retryAfter} is set.
  *
  * @since 0.1.0
@@ -39,7 +39,7 @@ export interface Options {
 export const defaults = { limit: 120, windowMillis: 60_000, retryAfter: false } as const
 
 /**
- * The answer to one event.
+ * The limiter's decision on one event.
  *
  * @since 0.1.0
  * @category models

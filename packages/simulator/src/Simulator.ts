@@ -5,12 +5,13 @@
  *
  * **Mounting route groups.** `routes` takes extra `HttpRouter` layers, built
  * with `HttpRouter.use`, `HttpRouter.add` or `HttpRouter.addAll`. They may
- * require {@link SimulatorState.SimulatorState}, {@link Faults.Faults} and
- * {@link RateLimit.RateLimit}, which the simulator provides; read them while
- * the layer is built (as `EventsApi` does) so that handlers carry no
- * requirements of their own. A group keeping its own state registers a hook
+ * require {@link SimulatorState.SimulatorState}, {@link Faults.Faults},
+ * {@link RateLimit.RateLimit} and the `HttpServer`, which the simulator
+ * provides. Read them while the layer is built (as `EventsApi` does), so that
+ * handlers carry no requirements of their own. A group's layer may fail with
+ * its own error type, which then joins the simulator layer's errors. A group keeping its own state registers a hook
  * with `SimulatorState.onReset` to be cleared by `POST /_sim/reset`, and a
- * group reacting to alerts subscribes to `SimulatorState.changes`. Faults
+ * group reacting to alerts subscribes with `SimulatorState.subscribe`. Faults
  * apply to mounted routes as well; paths under `/_sim/` are never faulted, so
  * control routes of a group belong there.
  *
@@ -49,7 +50,7 @@ import * as RateLimit from "./RateLimit.ts"
 import * as SimulatorState from "./SimulatorState.ts"
 
 /**
- * The services a mounted route group may require.
+ * The services the simulator provides to everything it serves.
  *
  * @since 0.1.0
  * @category models
@@ -57,12 +58,21 @@ import * as SimulatorState from "./SimulatorState.ts"
 export type Services = SimulatorState.SimulatorState | Faults.Faults | RateLimit.RateLimit
 
 /**
+ * The services a mounted route group may require: the simulator's services
+ * and the `HttpServer` it is served by (for its address).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RouteServices = Services | HttpServer.HttpServer | HttpRouter.HttpRouter
+
+/**
  * A route group to mount on the simulator.
  *
  * @since 0.1.0
  * @category models
  */
-export type Routes = Layer.Layer<never, never, HttpRouter.HttpRouter | Services>
+export type Routes<E = never> = Layer.Layer<never, E, RouteServices>
 
 /**
  * Settings of a simulator.
@@ -70,7 +80,7 @@ export type Routes = Layer.Layer<never, never, HttpRouter.HttpRouter | Services>
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options<E = never> {
   /** Port to listen on; 0 (the default) picks a free one. */
   readonly port?: number | undefined
   /** Address to listen on. Default `127.0.0.1`. */
@@ -82,7 +92,7 @@ export interface Options {
   /** Settings of the Events API routes. */
   readonly eventsApi?: EventsApi.Options | undefined
   /** Route groups to serve next to the Events and control APIs. */
-  readonly routes?: ReadonlyArray<Routes> | undefined
+  readonly routes?: ReadonlyArray<Routes<E>> | undefined
 }
 
 /**
@@ -100,8 +110,8 @@ export interface Handle {
   readonly events: (filter?: SimulatorState.EventFilter) => Effect.Effect<ReadonlyArray<SimulatorState.ReceivedEvent>>
   /** Lists alerts in the order they were opened. */
   readonly alerts: (filter?: SimulatorState.AlertFilter) => Effect.Effect<ReadonlyArray<SimulatorState.Alert>>
-  /** Emits every alert change from the moment of subscription. */
-  readonly changes: Stream.Stream<SimulatorState.AlertChange>
+  /** Subscribes to alert changes made after the subscription, until the scope closes. */
+  readonly subscribe: Effect.Effect<Stream.Stream<SimulatorState.AlertChange>, never, Scope.Scope>
   /** Replaces the fault scripts of the paths named in `scripts`. */
   readonly setFaults: (scripts: ReadonlyArray<Faults.Script>) => Effect.Effect<void>
   /** Removes the fault script of `path`, or every script without `path`. */
@@ -120,7 +130,7 @@ export interface Handle {
  */
 export class Simulator extends Context.Service<Simulator, Handle>()("@effect-pagerduty/simulator/Simulator") {}
 
-const checkOptions = (options: Options): void => {
+const checkOptions = <E>(options: Options<E>): void => {
   const { host, port } = options
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new RangeError(`simulator option "port" must be an integer from 0 to 65535, got ${port}`)
@@ -146,7 +156,7 @@ const makeHandle = Effect.gen(function*() {
     port: address.port,
     events: state.events,
     alerts: state.alerts,
-    changes: state.changes,
+    subscribe: state.subscribe,
     setFaults: faults.set,
     clearFaults: faults.clear,
     injections: faults.injections,
@@ -162,9 +172,9 @@ const makeHandle = Effect.gen(function*() {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options = {}
-): Layer.Layer<Simulator | Services, ServeError> => {
+export const layer = <E = never>(
+  options: Options<E> = {}
+): Layer.Layer<Simulator | Services, ServeError | E> => {
   checkOptions(options)
   const services = Layer.mergeAll(
     SimulatorState.layerMemory,
@@ -200,7 +210,7 @@ export const layer = (
  * @since 0.1.0
  * @category constructors
  */
-export const start = (options: Options = {}): Effect.Effect<Handle, ServeError, Scope.Scope> => {
+export const start = <E = never>(options: Options<E> = {}): Effect.Effect<Handle, ServeError | E, Scope.Scope> => {
   const built = layer(options)
   return Effect.map(Layer.build(built), (context) => Context.get(context, Simulator))
 }

@@ -8,8 +8,8 @@
  * - a `trigger` for an open (triggered or acknowledged) alert updates it and
  *   counts as a repeat, without changing its status;
  * - a `trigger` after the alert was resolved opens a new alert;
- * - `acknowledge` and `resolve` without an open alert are dropped: they are
- *   answered with 202 but change nothing;
+ * - `acknowledge` and `resolve` without an open alert are dropped: they get
+ *   202 but change nothing;
  * - events with the same `dedup_key` under another routing key never touch the
  *   alert.
  *
@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as RoutingKey from "./internal/routingKey.ts"
 import type { EventAction, Severity } from "./internal/validate.ts"
@@ -35,9 +36,9 @@ import type { EventAction, Severity } from "./internal/validate.ts"
 export type AlertStatus = "triggered" | "acknowledged" | "resolved"
 
 /**
- * What the simulator did with a received event.
+ * The result of handling a received event.
  *
- * `accepted` events changed state, `dropped` ones were answered with 202 but
+ * `accepted` events changed state, `dropped` ones got 202 but
  * found no open alert, `invalid` ones got 400 and `rate_limited` ones 429.
  *
  * @since 0.1.0
@@ -46,7 +47,7 @@ export type AlertStatus = "triggered" | "acknowledged" | "resolved"
 export type Outcome = "accepted" | "dropped" | "invalid" | "rate_limited"
 
 /**
- * What an accepted alert event did to its alert.
+ * The change an accepted alert event made to its alert.
  *
  * @since 0.1.0
  * @category models
@@ -219,7 +220,7 @@ export interface AlertFilter {
  * The store of received events and alerts.
  *
  * Route groups mounted on the simulator read it to expose the same alerts
- * (for example as REST incidents) and subscribe to {@link AlertChange}s to
+ * (for example as REST incidents) and call `subscribe` for {@link AlertChange}s to
  * react to them (for example by sending webhooks).
  *
  * @since 0.1.0
@@ -232,8 +233,11 @@ export class SimulatorState extends Context.Service<SimulatorState, {
   readonly events: (filter?: EventFilter) => Effect.Effect<ReadonlyArray<ReceivedEvent>>
   /** Lists alerts in the order they were opened. */
   readonly alerts: (filter?: AlertFilter) => Effect.Effect<ReadonlyArray<Alert>>
-  /** Emits every alert change from the moment of subscription. */
-  readonly changes: Stream.Stream<AlertChange>
+  /**
+   * Subscribes to alert changes; the stream emits every change made after the
+   * subscription and ends when the scope closes.
+   */
+  readonly subscribe: Effect.Effect<Stream.Stream<AlertChange>, never, Scope.Scope>
   /** Runs `effect` on every {@link reset}, so that mounted route groups can clear their own state. */
   readonly onReset: (effect: Effect.Effect<void>) => Effect.Effect<void>
   /** Forgets every event and alert and runs the registered reset hooks. */
@@ -421,7 +425,7 @@ export const make: Effect.Effect<SimulatorState["Service"]> = Effect.gen(functio
     receive,
     events: listEvents,
     alerts: listAlerts,
-    changes: Stream.fromPubSub(pubsub),
+    subscribe: Effect.map(PubSub.subscribe(pubsub), Stream.fromSubscription),
     onReset: (effect) => Effect.sync(() => void resetHooks.push(effect)),
     reset
   })

@@ -26,10 +26,10 @@ const first = (...checks: ReadonlyArray<() => Check>): Check => {
   return undefined
 }
 
-const requiredText = (field: string, value: unknown, what: string): Check =>
+const requiredText = (field: string, value: unknown, description: string): Check =>
   Predicate.isString(value) && value.trim() !== ""
     ? undefined
-    : invalidField(field, value, `${what} is required and must be a non-blank string`)
+    : invalidField(field, value, `${description} is required and must be a non-blank string`)
 
 const optionalText = (field: string, value: unknown): Check =>
   value === undefined || Predicate.isString(value)

@@ -26,19 +26,19 @@ const respond = (fault: typeof Faults.Respond.Type): HttpServerResponse.HttpServ
   return HttpServerResponse.jsonUnsafe(fault.body, { status: fault.status, headers })
 }
 
-// Destroys the socket under the request. The response's `close` event then interrupts the request
-// fiber, so the effect returned here never completes on its own.
+// Destroys the socket under the request. Global middleware runs uninterruptibly, so the request
+// still ends with a response value, which Node discards because the socket is gone.
 const disconnect = (request: HttpServerRequest.HttpServerRequest, mode: "close" | "reset") =>
-  Effect.suspend(() => {
+  Effect.sync(() => {
     const socket = (NodeHttpServerRequest.toIncomingMessage(request) as Http.IncomingMessage).socket
     if (mode === "reset") socket.resetAndDestroy()
     else socket.destroy()
-    return Effect.never
+    return HttpServerResponse.empty({ status: 500 })
   })
 
 /**
- * Global router middleware that asks {@link Faults.Faults} what to do with each
- * request outside the control API and does it.
+ * Global router middleware that gets the fault for each request outside the
+ * control API from {@link Faults.Faults} and applies it.
  */
 export const layer = HttpRouter.middleware(
   Effect.gen(function*() {

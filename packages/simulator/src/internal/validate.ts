@@ -200,7 +200,7 @@ const checkDedupKey = (body: JsonObject, action: unknown, errors: Array<string>)
  *
  * `payload` is checked only on `trigger`.
  * NOTE: The OpenAPI spec also requires `summary`, `severity` and `source` when an acknowledge or
- * resolve carries a payload, but PagerDuty's documentation lists them for trigger only; this
+ * resolve carries a payload, but PagerDuty's documentation lists them for trigger only. This
  * simulator follows the documentation and ignores the payload of acknowledge and resolve.
  */
 export const alertEventErrors = (body: JsonObject): Array<string> => {
