@@ -103,7 +103,9 @@ export interface Options {
   readonly timeout?: Duration.Input | undefined
   /**
    * Retry settings, or `false` to send each request once. Defaults: 3 retries,
-   * a 500 ms exponential base with jitter, delays capped at 60 seconds.
+   * a 500 ms exponential base with jitter, delays capped at 60 seconds. A
+   * `ratelimit-reset` longer than `maxDelay` ends the retries, and the call
+   * fails with `RateLimited` carrying that wait.
    */
   readonly retry?:
     | false

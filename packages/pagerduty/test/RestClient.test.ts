@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
+import { Duration, Effect, Exit, Layer, Redacted, Schedule } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
 import { retrySchedule } from "../src/internal/restTransport.ts"
 import * as RestClient from "../src/RestClient.ts"
@@ -72,16 +72,19 @@ describe("RestClient options", () => {
 describe("RestClient retry schedule", () => {
   const settings = { times: 3, base: Duration.millis(100), maxDelay: Duration.seconds(30) }
 
-  const rateLimited = (retryAfter: Duration.Duration | undefined) =>
-    new RestClientError.RestClientError({
-      reason: new RestClientError.RateLimited({ method: "GET", path: "/x", status: 429, errors: [], retryAfter })
-    })
+  const failure = (reason: RestClientError.RestClientErrorReason) => new RestClientError.RestClientError({ reason })
 
-  const firstDelay = (input: unknown) =>
+  const rateLimited = (retryAfter: Duration.Duration | undefined) =>
+    failure(new RestClientError.RateLimited({ method: "GET", path: "/x", status: 429, errors: [], retryAfter }))
+
+  const serverError = failure(new RestClientError.ServerError({ method: "POST", path: "/x", status: 502, errors: [] }))
+
+  // The delay before the first retry, or undefined when the schedule stops.
+  const firstDelay = (input: RestClientError.RestClientError, idempotent = true) =>
     Effect.gen(function*() {
-      const step = yield* Schedule.toStep(retrySchedule(settings))
-      const [, delay] = yield* step(0, input)
-      return Duration.toMillis(delay)
+      const step = yield* Schedule.toStep(retrySchedule(settings, idempotent))
+      const exit = yield* Effect.exit(step(0, input))
+      return Exit.isSuccess(exit) ? Duration.toMillis(exit.value[1]) : undefined
     })
 
   it.effect("waits at least ratelimit-reset", () =>
@@ -89,9 +92,9 @@ describe("RestClient retry schedule", () => {
       expect(yield* firstDelay(rateLimited(Duration.seconds(20)))).toBe(20_000)
     }))
 
-  it.effect("caps the wait at maxDelay", () =>
+  it.effect("gives up when ratelimit-reset passes maxDelay", () =>
     Effect.gen(function*() {
-      expect(yield* firstDelay(rateLimited(Duration.seconds(300)))).toBe(30_000)
+      expect(yield* firstDelay(rateLimited(Duration.seconds(300)))).toBeUndefined()
     }))
 
   it.effect("backs off without a hint", () =>
@@ -99,5 +102,12 @@ describe("RestClient retry schedule", () => {
       const delay = yield* firstDelay(rateLimited(undefined))
       expect(delay).toBeGreaterThanOrEqual(80)
       expect(delay).toBeLessThanOrEqual(120)
+    }))
+
+  it.effect("retries a 5xx only when idempotent", () =>
+    Effect.gen(function*() {
+      expect(yield* firstDelay(serverError, true)).toBeDefined()
+      expect(yield* firstDelay(serverError, false)).toBeUndefined()
+      expect(yield* firstDelay(rateLimited(undefined), false)).toBeDefined()
     }))
 })

@@ -2,12 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration } from "effect"
 import { readFileSync } from "node:fs"
 import * as Errors from "../src/Errors.ts"
-import {
-  failedBeforeSending,
-  parseErrorBody,
-  parseRateLimitReset,
-  reasonFromResponse
-} from "../src/internal/restResponse.ts"
+import { failedBeforeSending, parseErrorBody, reasonFromResponse } from "../src/internal/restResponse.ts"
 import * as RestClientError from "../src/RestClientError.ts"
 
 const fixtures = JSON.parse(
@@ -92,24 +87,18 @@ describe("reasonFromResponse", () => {
     expect(reason.code).toBe(2020)
   })
 
+  it("ignores an invalid ratelimit-reset", () => {
+    for (const value of ["soon", "-1", "Thu, 01 Jan 2026 00:00:00 GMT"]) {
+      const reason = reasonFromResponse(request, 429, { "ratelimit-reset": value }, "")
+      expect(reason._tag === "RateLimited" && reason.retryAfter).toBeUndefined()
+    }
+  })
+
   it("classifies reasons through the error model", () => {
     const error = new RestClientError.RestClientError({ reason: reasonFromResponse(request, 429, {}, "") })
     expect(Errors.classify(error)).toEqual({ retryable: true, httpStatus: 503, logLevel: "Warn" })
     expect(Errors.isPagerDutyError(error)).toBe(true)
     expect(error.message).toContain("the response gave no ratelimit-reset")
-  })
-})
-
-describe("parseRateLimitReset", () => {
-  it("reads whole and fractional seconds", () => {
-    expect(Duration.toMillis(parseRateLimitReset("20")!)).toBe(20_000)
-    expect(Duration.toMillis(parseRateLimitReset(" 1.5 ")!)).toBe(1_500)
-  })
-
-  it("ignores missing and invalid values", () => {
-    for (const value of [undefined, "", "-1", "soon", "Thu, 01 Jan 2026 00:00:00 GMT"]) {
-      expect(parseRateLimitReset(value)).toBeUndefined()
-    }
   })
 })
 
