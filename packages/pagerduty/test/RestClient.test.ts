@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Layer, Redacted, Schedule } from "effect"
+import { Config, ConfigProvider, Duration, Effect, Exit, Layer, Redacted, Schedule } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
 import { retrySchedule } from "../src/internal/restTransport.ts"
 import * as RestClient from "../src/RestClient.ts"
@@ -66,6 +66,56 @@ describe("RestClient options", () => {
       const pd = yield* Effect.provide(RestClient.make({ token, region: "eu" }), recording)
       yield* pd.request("GET", "/priorities")
       expect(urls).toEqual(["https://api.eu.pagerduty.com/priorities"])
+    }))
+})
+
+describe("RestClient.layerConfig", () => {
+  it.effect("reads options from Config", () =>
+    Effect.gen(function*() {
+      const urls: Array<string> = []
+      const headers: Array<string | undefined> = []
+      const recording = Layer.succeed(
+        HttpClient.HttpClient,
+        HttpClient.make((request) =>
+          Effect.sync(() => {
+            urls.push(request.url)
+            headers.push(request.headers.authorization)
+            return HttpClientResponse.fromWeb(
+              request,
+              new Response(`{"service":{"id":"P1","type":"service","name":"x"}}`)
+            )
+          })
+        )
+      )
+      const layer = RestClient.layerConfig({
+        token: Config.Redacted("PAGERDUTY_TOKEN"),
+        region: Config.Literals(["us", "eu"], "PAGERDUTY_REGION"),
+        tokenType: Config.succeed("oauth" as const)
+      }).pipe(
+        Layer.provide(recording),
+        Layer.provide(
+          ConfigProvider.layer(ConfigProvider.fromUnknown({ PAGERDUTY_TOKEN: "from-config", PAGERDUTY_REGION: "eu" }))
+        )
+      )
+      const service = yield* Effect.gen(function*() {
+        const pd = yield* RestClient.RestClient
+        return yield* pd.getService("P1")
+      }).pipe(Effect.provide(layer))
+      expect(service.id).toBe("P1")
+      expect(urls).toEqual(["https://api.eu.pagerduty.com/services/P1"])
+      expect(headers).toEqual(["Bearer from-config"])
+    }))
+
+  it.effect("fails when the token is missing", () =>
+    Effect.gen(function*() {
+      const layer = RestClient.layerConfig({
+        token: Config.Redacted("PAGERDUTY_TOKEN"),
+        region: Config.succeed("us" as const)
+      })
+        .pipe(Layer.provide(unusedClient), Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({}))))
+      const exit = yield* Effect.exit(Layer.build(layer))
+      expect(exit._tag).toBe("Failure")
+      expect(String(exit)).toContain("PAGERDUTY_TOKEN")
     }))
 })
 

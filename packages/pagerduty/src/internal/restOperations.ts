@@ -144,7 +144,11 @@ export interface RequestOptions<A> {
   readonly body?: unknown
   /** Decodes the response body; `Schema.Unknown` when absent. An empty body decodes as `undefined`. */
   readonly responseSchema?: Schema.Codec<A, unknown> | undefined
-  /** Whether the `From` header is sent: `"required"` fails early without one. Defaults to `"optional"`. */
+  /**
+   * Whether the `From` header is sent: `"required"` fails early without one,
+   * `"optional"` sends it when one is configured. Defaults to `"none"` for GET
+   * and HEAD, `"optional"` otherwise.
+   */
   readonly fromHeader?: FromRequirement | undefined
   readonly from?: string | undefined
   /** Whether 5xx, timeouts and transport failures may be retried; defaults to HTTP method semantics. */
@@ -239,7 +243,7 @@ export const makeOperations = (execute: Execute) => {
       path,
       query: options?.query,
       body: options?.body,
-      from: options?.fromHeader ?? "optional",
+      from: options?.fromHeader ?? (method === "GET" || method === "HEAD" ? "none" : "optional"),
       fromValue: options?.from,
       idempotent: options?.idempotent ?? defaultIdempotent(method),
       schema: options?.responseSchema ?? (Schema.Unknown as unknown as Schema.Codec<A, unknown>)
