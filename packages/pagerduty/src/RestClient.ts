@@ -61,7 +61,7 @@ export type {
   PaginateCursorOptions,
   PaginateOptions,
   RequestOptions
-} from "./internal/restOperations.ts"
+} from "./internal/restInputs.ts"
 export type { AttemptWrapper, FromRequirement, Query, QueryValue } from "./internal/restTransport.ts"
 
 /**
