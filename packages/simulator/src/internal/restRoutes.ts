@@ -130,7 +130,7 @@ const endpoint = (
     return respond(decision.response, decision.headers)
   })
 
-const one = (item: Json | undefined, key: string): Http.JsonResponse =>
+const resourceResponse = (item: Json | undefined, key: string): Http.JsonResponse =>
   item === undefined ? Http.notFound : { status: 200, body: { [key]: item } }
 
 const storeResponse = (result: Json | Rejection, key: string, status = 200): Http.JsonResponse =>
@@ -226,7 +226,7 @@ export const routeList = (sim: RestSimulator["Service"]) => {
     HttpRouter.route(
       "GET",
       "/incidents/:id",
-      endpoint(sim, {}, ({ params }) => one(store.find(store.incidents, params.id!), "incident"))
+      endpoint(sim, {}, ({ params }) => resourceResponse(store.find(store.incidents, params.id!), "incident"))
     ),
     HttpRouter.route(
       "PUT",
@@ -287,7 +287,7 @@ export const routeList = (sim: RestSimulator["Service"]) => {
     HttpRouter.route(
       "GET",
       "/log_entries/:id",
-      endpoint(sim, {}, ({ params }) => one(store.find(store.logEntries, params.id!), "log_entry"))
+      endpoint(sim, {}, ({ params }) => resourceResponse(store.find(store.logEntries, params.id!), "log_entry"))
     ),
     HttpRouter.route(
       "GET",
@@ -297,7 +297,7 @@ export const routeList = (sim: RestSimulator["Service"]) => {
     HttpRouter.route(
       "GET",
       "/services/:id",
-      endpoint(sim, {}, ({ params }) => one(store.find(store.services, params.id!), "service"))
+      endpoint(sim, {}, ({ params }) => resourceResponse(store.find(store.services, params.id!), "service"))
     ),
     HttpRouter.route(
       "GET",
@@ -307,7 +307,7 @@ export const routeList = (sim: RestSimulator["Service"]) => {
     HttpRouter.route(
       "GET",
       "/users/:id",
-      endpoint(sim, {}, ({ params }) => one(store.find(store.users, params.id!), "user"))
+      endpoint(sim, {}, ({ params }) => resourceResponse(store.find(store.users, params.id!), "user"))
     ),
     HttpRouter.route(
       "GET",
@@ -321,7 +321,11 @@ export const routeList = (sim: RestSimulator["Service"]) => {
     HttpRouter.route(
       "GET",
       "/escalation_policies/:id",
-      endpoint(sim, {}, ({ params }) => one(store.find(store.escalationPolicies, params.id!), "escalation_policy"))
+      endpoint(
+        sim,
+        {},
+        ({ params }) => resourceResponse(store.find(store.escalationPolicies, params.id!), "escalation_policy")
+      )
     ),
     HttpRouter.route(
       "GET",
