@@ -82,10 +82,10 @@ describe("RestClient classic pagination", () => {
       Effect.gen(function*() {
         const pd = yield* client
         const sim = yield* simulator
-        const incidents = yield* Stream.runCollect(pd.listIncidents({ limit: 30, onLimitReached: "end" }))
+        const incidents = yield* Stream.runCollect(pd.listIncidents({ limit: 70, onLimitReached: "end" }))
         expect(incidents.length).toBe(10_000)
         const pages = offsetsOf(yield* sim.requests)
-        expect(pages.at(-1)).toEqual({ offset: 9990, limit: 10 })
+        expect(pages.at(-1)).toEqual({ offset: 9940, limit: 60 })
       }),
       { simulator: { incidents: 10_050 } }
     ))
