@@ -2,10 +2,10 @@
  * Checks HTTP requests against PagerDuty's REST API v2 OpenAPI spec
  * (`test/fixtures/pagerduty/openapi/REST_openapiv3.json`) with ajv.
  *
- * A request is checked for: a path template and method the spec defines,
- * the `Authorization` format of the `api_key` scheme, every required header
- * (`Accept`, `From`, …), query parameters the operation declares (unknown
- * ones are violations), their values, and the JSON body against the
+ * A request must match a path template and method of the spec and use the
+ * `Authorization` format of the `api_key` scheme. It must carry every
+ * required header (`Accept`, `From`, …) and only the query parameters the
+ * operation declares, with valid values. Its JSON body must match the
  * operation's request body schema.
  *
  * The spec marks `Content-Type: application/json` as required on every
@@ -124,7 +124,8 @@ export const findOperation = (method: string, path: string) => {
 
 const coerce = (value: string, schema: Json): unknown => {
   if (schema.type === "integer" || schema.type === "number") return value.trim() === "" ? value : Number(value)
-  if (schema.type === "boolean") return value === "true" ? true : value === "false" ? false : value
+  if (schema.type === "boolean" && value === "true") return true
+  if (schema.type === "boolean" && value === "false") return false
   return value
 }
 

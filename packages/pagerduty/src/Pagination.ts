@@ -106,7 +106,7 @@ export class CursorNotAdvancing extends Schema.TaggedClass<CursorNotAdvancing>()
 }
 
 /**
- * Why a pagination stream stopped early.
+ * The error of a pagination stream that stopped early.
  *
  * @since 0.1.0
  * @category errors
@@ -152,7 +152,7 @@ export interface ClassicOptions {
   /** The offset of the first record; defaults to 0. */
   readonly offset?: number | undefined
   /**
-   * What happens when PagerDuty still reports more records at record 10,000:
+   * The behaviour when PagerDuty still reports more records at record 10,000:
    * `"fail"` (the default) fails with `LimitReached` after the records before
    * it, `"end"` ends the stream without a signal.
    */

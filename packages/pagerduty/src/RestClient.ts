@@ -10,7 +10,7 @@
  * `baseUrl`.
  *
  * Retries: a 429 waits for `ratelimit-reset` when PagerDuty sends it.
- * Idempotent requests (GET, PUT) also retry 5xx answers, timeouts and
+ * Idempotent requests (GET, PUT) also retry 5xx responses, timeouts and
  * transport failures. Requests that are not idempotent (creating an incident,
  * adding a note, merging) are retried only on 429 and when no connection
  * could be made, because PagerDuty cannot have received them then.
@@ -38,10 +38,14 @@
  * @stability experimental
  */
 import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import type * as Digest from "effect/crypto/Digest"
 import { HttpClient } from "effect/http"
+import type * as Cache from "./Cache.ts"
+import * as Cached from "./internal/restCached.ts"
 import * as Operations from "./internal/restOperations.ts"
 import * as Transport from "./internal/restTransport.ts"
 
+export type { CachedOptions } from "./internal/restCached.ts"
 export type {
   AuditRecordFilters,
   BulkIncidentUpdate,
@@ -57,7 +61,7 @@ export type {
   PaginateCursorOptions,
   PaginateOptions,
   RequestOptions
-} from "./internal/restOperations.ts"
+} from "./internal/restInputs.ts"
 export type { AttemptWrapper, FromRequirement, Query, QueryValue } from "./internal/restTransport.ts"
 
 /**
@@ -99,7 +103,9 @@ export interface Options {
   readonly timeout?: Duration.Input | undefined
   /**
    * Retry settings, or `false` to send each request once. Defaults: 3 retries,
-   * a 500 ms exponential base with jitter, delays capped at 60 seconds.
+   * a 500 ms exponential base with jitter, delays capped at 60 seconds. A
+   * `ratelimit-reset` longer than `maxDelay` ends the retries, and the call
+   * fails with `RateLimited` carrying that wait.
    */
   readonly retry?:
     | false
@@ -245,3 +251,56 @@ export const layerConfig = (
       return yield* make(resolved)
     })
   )
+
+/**
+ * Builds a client whose reads of slowly changing resources go through the
+ * `Cache` service: `getService`, `getUser` and `getEscalationPolicy` per id,
+ * and the whole `listPriorities` result.
+ *
+ * Entries are kept in the namespace `pagerduty-rest:<account>`, where
+ * `<account>` is derived from a SHA-256 of the base URL and token. Clients
+ * with different tokens therefore share no entries, and no key contains the
+ * token. A failing cache store does not fail the read: it goes to PagerDuty
+ * directly, and the cache failure is logged at warning level.
+ *
+ * NOTE: cached entries are not invalidated when the same process changes
+ * the resource; they expire after `timeToLive` (5 minutes by default).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeCached = (
+  options: Options,
+  cached?: Cached.CachedOptions
+): Effect.Effect<Service, never, HttpClient.HttpClient | Cache.Cache | Digest.Digest> =>
+  Effect.gen(function*() {
+    const settings = resolveSettings(options)
+    const client = yield* HttpClient.HttpClient
+    const operations = Operations.makeOperations(Transport.makeExecutor(client, settings))
+    return yield* Cached.withCache(operations, settings, cached)
+  })
+
+/**
+ * A layer of the client with cached reads; see {@link makeCached}.
+ *
+ * @example
+ * ```ts
+ * import { Cache, RestClient } from "@effect-pagerduty/pagerduty"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Layer, Redacted } from "effect"
+ * import { Digest } from "effect/crypto"
+ *
+ * const PagerDuty = RestClient.layerCached(
+ *   { token: Redacted.make("u+abc…"), region: "eu" },
+ *   { timeToLive: "10 minutes" }
+ * ).pipe(Layer.provide([NodeHttpClient.layerUndici, Cache.layerMemory(), Digest.layerWebCrypto]))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerCached = (
+  options: Options,
+  cached?: Cached.CachedOptions
+): Layer.Layer<RestClient, never, HttpClient.HttpClient | Cache.Cache | Digest.Digest> =>
+  Layer.effect(RestClient, makeCached(options, cached))

@@ -4,7 +4,7 @@
  *
  * Reasons built from a response carry PagerDuty's own error `code`, `message`
  * and `errors` when the body has them. Every reason carries the HTTP method and
- * the URL path of the request; the token travels only in a header, so it never
+ * the URL path of the request. The token travels only in a header, so it never
  * appears in a reason or a message.
  *
  * @since 0.1.0
@@ -186,7 +186,7 @@ export class Transport extends Schema.TaggedClass<Transport>()("Transport", {
 
 /**
  * No response arrived in time: the client's per-attempt timeout expired
- * (`source: "client"`), or PagerDuty answered 408 (`source: "server"`).
+ * (`source: "client"`), or PagerDuty responded with 408 (`source: "server"`).
  *
  * @since 0.1.0
  * @category reasons
@@ -201,7 +201,7 @@ export class Timeout extends Schema.TaggedClass<Timeout>()("Timeout", {
   readonly logLevel = "Warn" as const
   get message() {
     const detail = this.source === "server"
-      ? "PagerDuty answered 408 Request Timeout"
+      ? "PagerDuty responded with 408 Request Timeout"
       : `no response within ${this.timeout === undefined ? "the timeout" : Duration.format(this.timeout)}`
     return `${this.method} ${this.path} timed out: ${detail}; retry, or raise the timeout option`
   }

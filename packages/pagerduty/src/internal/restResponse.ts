@@ -1,5 +1,6 @@
-import { Duration } from "effect"
+import { Option } from "effect"
 import * as RestClientError from "../RestClientError.ts"
+import * as Retry from "../Retry.ts"
 
 /** PagerDuty's `{error: {code, message, errors}}` body, reduced to plain fields. */
 export interface ErrorDetails {
@@ -60,20 +61,6 @@ export const parseErrorBody = (text: string): ErrorDetails => {
   return { apiMessage: truncate(describeValue(json)), errors: [] }
 }
 
-// NOTE: parseRateLimitReset duplicates the one the shared Retry module exports;
-// switch to Retry.parseRateLimitReset once that module is available here.
-/**
- * Reads `ratelimit-reset`, the number of seconds until PagerDuty's rate-limit
- * window resets. Returns `undefined` for a missing, negative or non-numeric value.
- */
-export const parseRateLimitReset = (value: string | undefined): Duration.Duration | undefined => {
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  if (!/^\d+(\.\d+)?$/.test(trimmed)) return undefined
-  const seconds = Number(trimmed)
-  return Number.isFinite(seconds) ? Duration.millis(Math.round(seconds * 1000)) : undefined
-}
-
 const parseCount = (value: string | undefined): number | undefined => {
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined
   return Number(value.trim())
@@ -110,7 +97,7 @@ export const reasonFromResponse = (
     case 429:
       return new RestClientError.RateLimited({
         ...fields,
-        retryAfter: parseRateLimitReset(headers["ratelimit-reset"]),
+        retryAfter: Option.getOrUndefined(Retry.parseRateLimitReset(headers["ratelimit-reset"])),
         limit: parseCount(headers["ratelimit-limit"]),
         remaining: parseCount(headers["ratelimit-remaining"])
       })
@@ -145,7 +132,7 @@ export const failedBeforeSending = (cause: unknown): boolean => {
 
 const isRecordLike = (u: unknown): u is object => typeof u === "object" && u !== null
 
-/** A short, token-free description of a transport failure's cause. */
+/** Describes a transport failure's cause in a few words: its error codes, or else its messages. */
 export const describeCause = (cause: unknown): string => {
   let current: unknown = cause
   const parts: Array<string> = []

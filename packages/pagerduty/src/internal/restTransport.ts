@@ -2,6 +2,7 @@ import { Cause, Duration, Effect, Redacted, Schedule, Schema } from "effect"
 import type { HttpMethod } from "effect/http"
 import { HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import * as RestClientError from "../RestClientError.ts"
+import * as Retry from "../Retry.ts"
 import { describeCause, failedBeforeSending, reasonFromResponse } from "./restResponse.ts"
 
 /** The versioned media type PagerDuty's REST API v2 expects in `Accept`. */
@@ -34,7 +35,7 @@ export interface Settings {
   readonly userAgent: string | undefined
 }
 
-/** How the `From` header is treated by one operation. */
+/** The treatment of the `From` header in one operation. */
 export type FromRequirement = "required" | "optional" | "none"
 
 /** One REST call, before it is turned into an HTTP request. */
@@ -71,9 +72,9 @@ export const defaultIdempotent = isIdempotentMethod
 
 /**
  * Decides whether a failed attempt may be sent again. Rate limits and failures
- * before a connection was made are retried for every request; other transient
- * failures only for idempotent requests, because PagerDuty may already have
- * acted on the first attempt.
+ * before a connection was made are retried for every request. Other transient
+ * failures are retried only for idempotent requests, because PagerDuty may
+ * already have acted on the first attempt.
  */
 export const isRetryable = (error: RestClientError.RestClientError, idempotent: boolean): boolean => {
   const reason = error.reason
@@ -90,25 +91,21 @@ export const isRetryable = (error: RestClientError.RestClientError, idempotent: 
   }
 }
 
-// NOTE: this schedule duplicates what the shared Retry module's hint-honouring
-// schedule provides; switch to Retry.schedule once that module is available here.
 /**
- * Builds the retry schedule: jittered exponential backoff, where a 429's
- * `ratelimit-reset` wins when it is longer, and every delay is capped at
- * `maxDelay`.
+ * Builds the retry schedule of one call on `Retry.schedule`: jittered
+ * exponential backoff that waits at least a 429's `ratelimit-reset`, and
+ * gives up when that hint is longer than `maxDelay`.
  */
-export const retrySchedule = (settings: RetrySettings): Schedule.Schedule<Duration.Duration, unknown> =>
-  Schedule.exponential(settings.base).pipe(
-    Schedule.jittered,
-    Schedule.modifyDelay(({ duration, input }) => {
-      let delay = duration
-      if (RestClientError.isRestClientError(input) && input.reason._tag === "RateLimited") {
-        const hint = input.reason.retryAfter
-        if (hint !== undefined) delay = Duration.max(delay, hint)
-      }
-      return Effect.succeed(Duration.min(delay, settings.maxDelay))
-    })
-  )
+export const retrySchedule = (
+  settings: RetrySettings,
+  idempotent: boolean
+): Schedule.Schedule<Duration.Duration, RestClientError.RestClientError> =>
+  Retry.schedule<RestClientError.RestClientError>({
+    baseDelay: settings.base,
+    maxDelay: settings.maxDelay,
+    maxAttempts: settings.times + 1,
+    isRetryable: (error) => RestClientError.isRestClientError(error) && isRetryable(error, idempotent)
+  })
 
 const fail = (reason: RestClientError.RestClientErrorReason) =>
   Effect.fail(new RestClientError.RestClientError({ reason }))
@@ -185,9 +182,5 @@ export const makeExecutor =
 
     const wrapped = settings.wrapAttempt(attempt)
     if (settings.retry === undefined || settings.retry.times === 0) return wrapped
-    return Effect.retry(wrapped, {
-      schedule: retrySchedule(settings.retry),
-      times: settings.retry.times,
-      while: (error) => isRetryable(error, call.idempotent)
-    })
+    return Effect.retry(wrapped, retrySchedule(settings.retry, call.idempotent))
   }

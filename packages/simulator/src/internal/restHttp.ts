@@ -1,10 +1,10 @@
 /**
- * Answers, pagination and authentication rules of the simulated REST API.
+ * Responses, pagination and authentication rules of the simulated REST API.
  */
 import type { Json, Rejection } from "./restStore.ts"
 
 /** A status and JSON body, before rate-limit headers are added. */
-export interface Answer {
+export interface JsonResponse {
   readonly status: number
   readonly body: unknown
   readonly headers?: Readonly<Record<string, string>> | undefined
@@ -15,20 +15,20 @@ export const errorBody = (code: number, message: string, errors?: ReadonlyArray<
   error: errors === undefined || errors.length === 0 ? { message, code } : { message, code, errors }
 })
 
-/** Turns a store rejection into an answer. */
-export const rejected = (rejection: Rejection): Answer => ({
+/** Turns a store rejection into a response. */
+export const rejected = (rejection: Rejection): JsonResponse => ({
   status: rejection.status,
   body: errorBody(rejection.code, rejection.message, rejection.errors)
 })
 
-/** Builds a 400 answer with code 2001. */
-export const invalidInput = (...errors: Array<string>): Answer => ({
+/** Builds a 400 response with code 2001. */
+export const invalidInput = (...errors: Array<string>): JsonResponse => ({
   status: 400,
   body: errorBody(2001, "Invalid Input Provided", errors)
 })
 
-/** The 404 answer. */
-export const notFound: Answer = { status: 404, body: errorBody(2100, "Not Found") }
+/** The 404 response. */
+export const notFound: JsonResponse = { status: 404, body: errorBody(2100, "Not Found") }
 
 /** The records classic pagination serves: `offset + limit` may not pass it. */
 export const maxClassicRecords = 10_000
@@ -37,7 +37,7 @@ export const maxClassicRecords = 10_000
  * Serves one classic page. `limit` defaults to 25 and is capped at 100, as
  * PagerDuty does. A request with `offset + limit > 10000` is rejected with 400.
  */
-export const classicPage = (items: ReadonlyArray<Json>, query: URLSearchParams, key: string): Answer => {
+export const classicPage = (items: ReadonlyArray<Json>, query: URLSearchParams, key: string): JsonResponse => {
   const limitText = query.get("limit")
   const offsetText = query.get("offset")
   const requested = limitText === null ? 25 : Number(limitText)
@@ -74,7 +74,7 @@ const decodeCursor = (cursor: string): number | undefined => {
 }
 
 /** Serves one cursor page; `next_cursor` is `null` on the last page. */
-export const cursorPage = (items: ReadonlyArray<Json>, query: URLSearchParams, key: string): Answer => {
+export const cursorPage = (items: ReadonlyArray<Json>, query: URLSearchParams, key: string): JsonResponse => {
   const limitText = query.get("limit")
   const requested = limitText === null ? 25 : Number(limitText)
   if (!Number.isInteger(requested) || requested < 1) return invalidInput("limit must be a positive integer")

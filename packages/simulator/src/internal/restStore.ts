@@ -29,7 +29,7 @@ const reference = (type: string, id: string, summary: string, collection: string
 
 const iso = (millis: number) => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
-/** Why a change was rejected, as the API answers it. */
+/** The error response for a rejected change. */
 export interface Rejection {
   readonly _tag: "Rejection"
   readonly status: number
@@ -299,7 +299,8 @@ export class RestStore {
     } else {
       incident.resolved_at = null
     }
-    const kind = status === "triggered" ? "trigger" : status === "acknowledged" ? "acknowledge" : "resolve"
+    const kinds = { triggered: "trigger", acknowledged: "acknowledge", resolved: "resolve" } as const
+    const kind = kinds[status]
     this.addLogEntry(incident, `${kind}_log_entry`, `${kind} through the API`, agent, now, {
       ...(resolution === undefined ? {} : { note: resolution })
     })
@@ -311,12 +312,14 @@ export class RestStore {
     if (!isObject(incident)) return invalid("incident is missing")
     if (incident.type !== "incident") return invalid("incident.type must be \"incident\"")
     if (typeof incident.title !== "string" || incident.title === "") return invalid("incident.title is missing")
+
     const serviceId = isObject(incident.service) ? incident.service.id : undefined
     const service = typeof serviceId === "string" ? this.find(this.services, serviceId) : undefined
     if (service === undefined) return invalid("incident.service must reference an existing service")
     if (incident.assignments !== undefined && incident.escalation_policy !== undefined) {
       return invalid("assignments cannot be combined with escalation_policy")
     }
+
     const key = typeof incident.incident_key === "string" ? incident.incident_key : undefined
     if (key !== undefined) {
       const open = this.incidents.find((other) =>
@@ -324,6 +327,7 @@ export class RestStore {
       )
       if (open !== undefined) return invalid("Open incident with matching dedup key already exists on this service")
     }
+
     const priorityId = isObject(incident.priority) ? incident.priority.id : undefined
     const priority = typeof priorityId === "string" ? this.find(this.priorities, priorityId) : undefined
     if (priorityId !== undefined && priority === undefined) return invalid("incident.priority must exist")
@@ -422,5 +426,5 @@ export class RestStore {
 /** Tells whether a value is a plain JSON object. */
 export const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Tells whether a store answer is a rejection. */
+/** Tells whether a store result is a rejection. */
 export const isRejection = (u: Json | Rejection): u is Rejection => u._tag === "Rejection"
