@@ -13,6 +13,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Command, Flag } from "effect/cli"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as RestApi from "./RestApi.ts"
 import * as Simulator from "./Simulator.ts"
 
 const command = Command.make(
@@ -44,15 +45,17 @@ const command = Command.make(
     const simulator = yield* Simulator.start({
       host,
       port,
-      rateLimit: eventsPerMinute === 0 ? false : { limit: eventsPerMinute, windowMillis: 60_000, retryAfter }
+      rateLimit: eventsPerMinute === 0 ? false : { limit: eventsPerMinute, windowMillis: 60_000, retryAfter },
+      routes: [RestApi.layer()]
     })
     yield* Console.log(`PagerDuty simulator listening on ${simulator.url}`)
     yield* Console.log(`Events API: ${simulator.url}/v2/enqueue, control API: ${simulator.url}/_sim/`)
+    yield* Console.log(`REST API: ${simulator.url}/incidents, /services, /users, ... (seeded data)`)
     return yield* Effect.never
   }, Effect.scoped)
 ).pipe(
   Command.withDescription(
-    "Serve a PagerDuty Events API v2 simulator with fault injection and a control API under /_sim/"
+    "Serve a PagerDuty simulator (Events API v2 and a REST API v2 subset) with fault injection and a control API under /_sim/"
   )
 )
 

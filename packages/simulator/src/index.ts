@@ -34,4 +34,9 @@ export * as Simulator from "./Simulator.ts"
 /**
  * @since 0.1.0
  */
+export * as RestApi from "./RestApi.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as SimulatorState from "./SimulatorState.ts"
