@@ -169,7 +169,7 @@ const call = (client: Client, command: string, args: ReadonlyArray<string>): Pro
 
 // A Cluster routes `SCRIPT LOAD`, which names no key, to an arbitrary node,
 // while `EVALSHA` runs on the node owning its keys. Loading on every primary
-// lets the script run wherever its keys live. A primary added later answers
+// lets the script run wherever its keys live. A primary added later replies
 // `NOSCRIPT`, and `Redis.make` then loads the script again, which reaches the
 // new primary too.
 const loadOnPrimaries = async (cluster: Cluster, args: ReadonlyArray<string>): Promise<unknown> => {
