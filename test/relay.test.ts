@@ -1,14 +1,16 @@
 import * as Config from "@effect-pagerduty/pagerduty/Config"
+import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
 import * as Serve from "@effect-pagerduty/relay/Serve"
 import * as Simulator from "@effect-pagerduty/simulator/Simulator"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Layer, References, Schedule } from "effect"
+import { Deferred, Effect, Layer, Redacted, References, Schedule, Schema } from "effect"
 import { readFileSync } from "node:fs"
 
 const fixture = (path: string) => readFileSync(new URL(`./fixtures/pagerduty/${path}`, import.meta.url), "utf8")
 
 const token = "relay-test-token"
+const jwtSecret = "jwt-secret-of-at-least-32-characters!"
 const keys = { db: "dbdbdbdbdbdbdbdbdbdbdbdbdbdbdb01", web: "webwebwebwebwebwebwebwebwebweb02" }
 
 interface Answer {
@@ -24,7 +26,7 @@ const startRelay = Effect.gen(function*() {
     text: [
       `pagerduty: { events_url: "${simulator.url}" }`,
       "server: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }",
-      `intake: { auth: { bearer_tokens: ["${token}"] } }`,
+      `intake: { auth: { bearer_tokens: ["${token}"], jwt: { secret: "${jwtSecret}", audience: pd-relay } } }`,
       "routes:",
       `  - { name: db, routing_key: "${keys.db}", default: true }`,
       `  - { name: web, routing_key: "${keys.web}", mode: alert, default_severity: warning }`,
@@ -178,4 +180,20 @@ describe("relay end to end", () => {
       expect(metrics).toMatch(/pagerduty_intake_requests_total\{[^}]*outcome="unauthorized"[^}]*\} [1-9]/)
       expect(metrics).not.toContain(keys.db)
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("accepts a valid JWT and rejects an expired one", () =>
+    Effect.gen(function*() {
+      const { post } = yield* startRelay
+      const now = Math.floor(Date.now() / 1000)
+      const sign = (claims: Record<string, Schema.Json>) =>
+        Crypto.signJwt(Redacted.make(jwtSecret), claims).pipe(Effect.map(Redacted.value))
+      const valid = yield* sign({ sub: "grafana", aud: "pd-relay", exp: now + 60 })
+      const expired = yield* sign({ sub: "grafana", aud: "pd-relay", exp: now - 60 })
+      const otherAudience = yield* sign({ sub: "grafana", aud: "someone-else", exp: now + 60 })
+      const body = fixture("alertmanager/prometheus-msteams-prom_post_request.json")
+
+      expect((yield* post("/alertmanager", body, { authorization: `Bearer ${valid}` })).status).toBe(202)
+      expect((yield* post("/alertmanager", body, { authorization: `Bearer ${expired}` })).status).toBe(401)
+      expect((yield* post("/alertmanager", body, { authorization: `Bearer ${otherAudience}` })).status).toBe(401)
+    }).pipe(Effect.scoped, Effect.provide([quiet, Crypto.layerWebCrypto])))
 })

@@ -11,6 +11,7 @@
  */
 import * as Cache from "@effect-pagerduty/pagerduty/Cache"
 import * as Config from "@effect-pagerduty/pagerduty/Config"
+import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
 import * as EventsClient from "@effect-pagerduty/pagerduty/EventsClient"
 import * as Health from "@effect-pagerduty/pagerduty/Health"
 import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
@@ -77,11 +78,21 @@ export const run = (config: Config.RelayConfigShape, options: {
     const accepting = yield* Ref.make(true)
     const routes = Relay.routesOf(config)
     const auth = config.intake.auth
+    const jwt = auth.jwt
 
     const Settings = Layer.succeed(RelayRoutes.IntakeSettings)({
       credentials: {
         bearerTokens: auth.bearer_tokens ?? [],
-        basic: (auth.basic ?? []).map((user) => ({ username: user.username, password: user.password }))
+        basic: (auth.basic ?? []).map((user) => ({ username: user.username, password: user.password })),
+        verifyBearer: jwt === undefined ? undefined : (token: string) =>
+          Crypto.verifyJwt(jwt.secret, token, {
+            issuer: jwt.issuer,
+            audience: jwt.audience,
+            requiredClaims: ["exp"]
+          }).pipe(
+            Effect.map((claims) => `jwt:${typeof claims.sub === "string" ? claims.sub : "anonymous"}`),
+            Effect.provide(Crypto.layerWebCrypto)
+          )
       },
       insecureNoAuth: config.intake.insecure_no_auth,
       bodyLimitBytes: config.server.body_limit_bytes,
