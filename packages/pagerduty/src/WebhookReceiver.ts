@@ -173,12 +173,14 @@ export class WebhookReceiver extends Context.Service<WebhookReceiver, {
   ) => Effect.Effect<HttpServerResponse.HttpServerResponse>
 }>()("@effect-pagerduty/pagerduty/WebhookReceiver") {}
 
-const QueueElement = Schema.Struct({
-  webhookId: Schema.String,
-  // The event was decoded with WebhookEvent's schemas before it was offered, and those
-  // schemas are plain JSON, so it is stored as JSON without a second encoding pass.
-  event: Schema.Unknown
-})
+interface QueueElement {
+  readonly webhookId: string
+  readonly event: WebhookEvent.AnyEvent
+}
+
+// The event was decoded with WebhookEvent's schemas before it was offered, and those schemas
+// are plain JSON, so the element is stored as it is, without a second encoding pass.
+const QueueElement = Schema.Unknown
 
 const minimumDedupeTimeToLive = Duration.hours(48)
 
@@ -204,11 +206,20 @@ const checkOptions = <R>(options: Options<R>) => {
 
 const eventTypeLabel = (event: WebhookEvent.AnyEvent) => WebhookEvent.isKnown(event) ? event.event_type : "unknown"
 
+// Label values come from small fixed sets, so each labelled counter is built once and reused.
+const labelled = new Map<string, Metric.Metric<number, Metric.CounterState<number>>>()
+const increment = (counter: Metric.Counter<number>, attributes: Record<string, string>) => {
+  const key = `${counter.id} ${Object.values(attributes).join(" ")}`
+  let metric = labelled.get(key)
+  if (metric === undefined) {
+    metric = Metric.withAttributes(counter, attributes)
+    labelled.set(key, metric)
+  }
+  return Metric.update(metric, 1)
+}
+
 const countDelivery = (outcome: string, reason?: string) =>
-  Metric.update(
-    Metric.withAttributes(deliveries, reason === undefined ? { outcome } : { outcome, reason }),
-    1
-  )
+  increment(deliveries, reason === undefined ? { outcome } : { outcome, reason })
 
 /**
  * Builds the receiver and starts `concurrency` workers that run the handlers
@@ -245,16 +256,17 @@ export const make = <R>(
     })
     const context = yield* Effect.context<R>()
 
-    const runHandlers = (element: typeof QueueElement.Type) => {
-      const event = element.event as WebhookEvent.AnyEvent
+    const runHandlers = (stored: unknown) => {
+      const element = stored as QueueElement
+      const event = element.event
       const eventType = eventTypeLabel(event)
       return options.handlers.dispatch(event).pipe(
         Effect.provideContext(context),
         Effect.matchCauseEffect({
-          onSuccess: () => Metric.update(Metric.withAttributes(handlerRuns, { outcome: "succeeded", eventType }), 1),
+          onSuccess: () => increment(handlerRuns, { outcome: "succeeded", eventType }),
           onFailure: (cause) =>
             Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.andThen(
-              Metric.update(Metric.withAttributes(handlerRuns, { outcome: "failed", eventType }), 1),
+              increment(handlerRuns, { outcome: "failed", eventType }),
               Effect.logError("PagerDuty webhook handler failed", cause).pipe(
                 Effect.annotateLogs({ webhookId: element.webhookId, eventType: event.event_type })
               )
@@ -295,7 +307,8 @@ export const make = <R>(
           return { _tag: "Duplicate", webhookId } as const
         }
         // The queue ignores a second offer of one id, so concurrent duplicates queue the event once.
-        yield* queue.offer({ webhookId, event }, { id: webhookId }).pipe(
+        const element: QueueElement = { webhookId, event }
+        yield* queue.offer(element, { id: webhookId }).pipe(
           Effect.catchTag("SchemaError", Effect.die)
         )
         const first = yield* marks.setIfAbsent(webhookId, "1", dedupeTimeToLive)
