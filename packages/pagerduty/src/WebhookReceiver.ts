@@ -232,7 +232,8 @@ const countDelivery = (outcome: string, reason?: string) =>
  * so events answered 202 but not yet handled are lost if the process stops,
  * and the store keeps every handled element until `PersistedQueue.layerCleanup`
  * removes it. With `PersistedQueue.layerStoreRedis` queued events survive a
- * crash after the 202.
+ * crash after the 202: an event whose handler was running when its process
+ * died is taken again once the store's `lockExpiration` has passed.
  *
  * @since 0.1.0
  * @category constructors
