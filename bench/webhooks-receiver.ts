@@ -22,7 +22,7 @@ const listen = (routes: Layer.Layer<never, never, HttpRouter.HttpRouter>) =>
     )
   })
 
-// The framework's own cost: a route on the same server that reads the body and answers 202.
+// The framework's own cost: a route on the same server that reads the body and responds 202.
 export const serveEmptyRoute = () =>
   listen(
     HttpRouter.add(

@@ -2,7 +2,7 @@
  * Webhooks per second through WebhookReceiver's route, side by side with a
  * bare node:http server doing the same work: read the body, check the
  * HMAC-SHA256 signature, parse the JSON and de-duplicate the webhook id in
- * memory, then answer 202.
+ * memory, then respond 202.
  *
  * Each server runs in its own child process on 127.0.0.1; this process sends
  * signed deliveries (the same body, a unique X-Webhook-Id each) over
@@ -160,6 +160,7 @@ const main = async () => {
   const names = ["bare-node-http", "effect-empty-route", "effect-node-crypto", "effect-webcrypto"] as const
   const rates = new Map<ServerName, Array<number>>(names.map((name) => [name, []]))
   let other = 0
+
   // Rounds interleave the servers, so a change in the machine's load touches all of them alike.
   for (let round = 0; round < rounds; round++) {
     for (const name of names) {
@@ -170,6 +171,7 @@ const main = async () => {
       other += result.other
     }
   }
+
   const bare = median(rates.get("bare-node-http")!)
   process.stdout.write(
     `webhooks per second (median of ${rounds} rounds of ${seconds} s after 1 s warm-up), ` +

@@ -40,7 +40,11 @@ import * as Errors from "./Errors.ts"
 import * as WebhookEvent from "./WebhookEvent.ts"
 
 /**
- * PagerDuty's upper size of a delivery: bodies over 256 KB are never sent.
+ * The default body limit, 256 KiB (262,144 bytes): PagerDuty drops deliveries
+ * over 256 KB instead of sending them.
+ *
+ * NOTE: PagerDuty writes "256 KB" without saying whether a KB is 1,000 or
+ * 1,024 bytes, so the larger reading is used.
  *
  * @since 0.1.0
  * @category constants
@@ -418,8 +422,8 @@ export const parse = (body: Uint8Array): Effect.Effect<WebhookEvent.AnyEvent, We
   })
 
 /**
- * Verifies a delivery, then parses it; nothing of the body is read as JSON
- * before its signature checked out.
+ * Verifies a delivery, then parses it, so no byte of the body is read as
+ * JSON before its signature is verified.
  *
  * @since 0.1.0
  * @category verification

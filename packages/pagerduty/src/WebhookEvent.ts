@@ -355,7 +355,7 @@ export const eventTypes: ReadonlyArray<EventType> = Object.keys(dataSchemas) as 
 const knownEventTypes: ReadonlySet<string> = new Set(eventTypes)
 
 /**
- * Tells whether `eventType` is one of the {@link eventTypes}.
+ * Checks whether `eventType` is one of the {@link eventTypes}.
  *
  * @since 0.1.0
  * @category guards
@@ -445,7 +445,7 @@ export const Envelope = Schema.Struct({ event: WebhookEvent })
 export type Envelope = typeof Envelope.Type
 
 /**
- * Tells whether an event is of a known type, narrowing it to {@link Event}.
+ * Checks whether an event is of a known type, narrowing it to {@link Event}.
  *
  * @since 0.1.0
  * @category guards

@@ -1,11 +1,11 @@
 /**
  * A receiver of PagerDuty v3 webhooks: an `effect/http` route that verifies
- * each delivery, de-duplicates it on `X-Webhook-Id`, queues it and answers
+ * each delivery, de-duplicates it on `X-Webhook-Id`, queues it and responds
  * `202`, and workers that run the registered handlers from the queue.
  *
  * PagerDuty expects a 2xx within 5 seconds, retries 5xx, 429 and timeouts for
  * up to 48 hours, drops a delivery on any other 4xx, and disables a
- * subscription for 24 hours after 3 consecutive drops. So the route answers
+ * subscription for 24 hours after 3 consecutive drops. So the route responds
  * as soon as the event is queued, never waits for a handler, and keeps the
  * de-duplication mark longer than the retry window.
  *
@@ -126,12 +126,12 @@ export interface Options<R> {
   readonly handlers: Handlers<R>
   /** Path of the route. Default: `/webhooks/pagerduty`. */
   readonly path?: HttpRouter.PathInput | undefined
-  /** Larger bodies are answered 413. Default: 256 KiB, PagerDuty's own limit. */
+  /** Larger bodies get a 413 response. Default: {@link Webhook.defaultMaxBodyBytes}, PagerDuty's own limit. */
   readonly maxBodyBytes?: number | undefined
   /**
-   * Status answered for a missing, malformed or wrong signature. Default: 401.
+   * Response status for a missing, malformed or wrong signature. Default: 401.
    * PagerDuty disables a subscription for 24 hours after 3 consecutive 4xx, so
-   * a receiver whose secret may be stale can answer a 5xx here to have the
+   * a receiver whose secret may be stale can respond with a 5xx here to have the
    * deliveries retried instead of dropped.
    */
   readonly rejectStatus?: number | undefined
@@ -144,7 +144,7 @@ export interface Options<R> {
 }
 
 /**
- * What became of one delivery.
+ * The outcome of one delivery.
  *
  * @since 0.1.0
  * @category models
@@ -167,7 +167,7 @@ export class WebhookReceiver extends Context.Service<WebhookReceiver, {
     readonly body: Uint8Array
     readonly headers: Readonly<Record<string, string | undefined>>
   }) => Effect.Effect<Outcome, Cache.CacheError | PersistedQueue.PersistedQueueError>
-  /** Answers one HTTP request; the handler of the route. */
+  /** Handles one HTTP request, as the route's handler. */
   readonly handle: (
     request: HttpServerRequest.HttpServerRequest
   ) => Effect.Effect<HttpServerResponse.HttpServerResponse>
@@ -299,7 +299,7 @@ export const make = <R>(
         const parsed = yield* Effect.result(Webhook.parse(body))
         if (parsed._tag === "Failure") return yield* reject(parsed.failure, headerId)
         const event = parsed.success
-        // PagerDuty sends X-Webhook-Id on every delivery; the event id stands in for it otherwise.
+        // PagerDuty sends X-Webhook-Id on every delivery, and the event id replaces it when it is missing.
         const webhookId = headerId !== undefined && headerId.length > 0 ? headerId : `event:${event.id}`
 
         if (Option.isSome(yield* marks.get(webhookId))) {
@@ -347,9 +347,8 @@ export const make = <R>(
         const outcome = yield* receive({ body: new Uint8Array(read.success), headers: request.headers })
         if (outcome._tag !== "Rejected") return accepted
         const reason = outcome.error.reason
-        return HttpServerResponse.empty({
-          status: reason._tag === "BodyTooLarge" ? 413 : reason.httpStatus === 401 ? rejectStatus : reason.httpStatus
-        })
+        if (reason._tag === "BodyTooLarge") return tooLarge
+        return HttpServerResponse.empty({ status: reason.httpStatus === 401 ? rejectStatus : reason.httpStatus })
       }).pipe(
         Effect.catchCause((cause) =>
           Effect.as(
@@ -396,7 +395,7 @@ export const layerMemory = <R>(
   ) as Layer.Layer<WebhookReceiver, never, Exclude<R, Scope.Scope>>
 
 /**
- * Adds `POST <path>` to the current `HttpRouter`, answered by the receiver.
+ * Adds `POST <path>` to the current `HttpRouter`, handled by the receiver.
  *
  * @since 0.1.0
  * @category layers

@@ -103,7 +103,7 @@ describe("WebhookReceiver.receive", () => {
       }).pipe(Effect.provide(receiverLayer(handlers)))
     }).pipe(Effect.provide(macLayer)))
 
-  it.effect("answers before a slow handler finishes", () =>
+  it.effect("responds before a slow handler finishes", () =>
     Effect.gen(function*() {
       const started = yield* Deferred.make<void>()
       const handlers = WebhookReceiver.handlers().on(
@@ -212,7 +212,7 @@ const post = (url: string, body: Uint8Array | string, headers: Record<string, st
     .pipe(Effect.map((response) => response.status))
 
 describe("WebhookReceiver route over HTTP", () => {
-  it.live("answers 202, 401, 400 and 413", () =>
+  it.live("responds 202, 401, 400 and 413", () =>
     Effect.gen(function*() {
       const url = yield* baseUrl
       const signature = yield* Webhook.signatureHeader(triggered, [secret])
@@ -228,13 +228,13 @@ describe("WebhookReceiver route over HTTP", () => {
       expect(yield* post(url, large, { "x-pagerduty-signature": largeSignature })).toBe(413)
     }).pipe(Effect.provide(serverLayer(WebhookReceiver.handlers())), Effect.provide(macLayer)))
 
-  it.live("answers the configured status for a bad signature", () =>
+  it.live("responds the configured status to a bad signature", () =>
     Effect.gen(function*() {
       const url = yield* baseUrl
       expect(yield* post(url, triggered, { "x-pagerduty-signature": `v1=${"0".repeat(64)}` })).toBe(503)
     }).pipe(Effect.provide(serverLayer(WebhookReceiver.handlers(), { rejectStatus: 503 }))))
 
-  it.live("answers 202 while a handler is still running", () =>
+  it.live("responds 202 while a handler still runs", () =>
     Effect.gen(function*() {
       const release = yield* Deferred.make<void>()
       const started = yield* Deferred.make<void>()
