@@ -40,6 +40,7 @@
 import type * as Arr from "effect/Array"
 import * as ByteSize from "effect/ByteSize"
 import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -393,6 +394,32 @@ export const layerMemory = <R>(
       Mac.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto))
     ])
   ) as Layer.Layer<WebhookReceiver, never, Exclude<R, Scope.Scope>>
+
+/**
+ * Provides the {@link WebhookReceiver} with its signing secrets read from
+ * configuration: `PAGERDUTY_WEBHOOK_SECRET`, plus `PAGERDUTY_WEBHOOK_SECRET_PREVIOUS`
+ * while a secret is being rotated. Both are read as `Redacted`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <R>(
+  options: Omit<Options<R>, "secrets">
+): Layer.Layer<
+  WebhookReceiver,
+  Config.ConfigError,
+  Cache.Cache | PersistedQueue.PersistedQueueFactory | Mac.Mac | R
+> =>
+  Layer.unwrap(
+    Effect.gen(function*() {
+      const current = yield* Config.Redacted("PAGERDUTY_WEBHOOK_SECRET")
+      const previous = yield* Config.option(Config.Redacted("PAGERDUTY_WEBHOOK_SECRET_PREVIOUS"))
+      const secrets: Arr.NonEmptyReadonlyArray<Redacted.Redacted<string>> = previous._tag === "Some"
+        ? [current, previous.value]
+        : [current]
+      return layer({ ...options, secrets })
+    })
+  )
 
 /**
  * Adds `POST <path>` to the current `HttpRouter`, handled by the receiver.

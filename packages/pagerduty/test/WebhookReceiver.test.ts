@@ -1,6 +1,6 @@
 import { NodeHttpServer, NodeRedis } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Layer, Logger, Metric, Queue, Redacted } from "effect"
+import { ConfigProvider, Deferred, Duration, Effect, Layer, Logger, Metric, Queue, Redacted } from "effect"
 import { Mac, SecureRandom } from "effect/crypto"
 import { HttpRouter, HttpServer } from "effect/http"
 import { PersistedQueue, Redis } from "effect/persistence"
@@ -350,4 +350,30 @@ describe("WebhookReceiver with Redis stores", () => {
       Effect.provide(redis),
       Effect.provide(macLayer)
     ), 60_000)
+})
+
+describe("WebhookReceiver.layerConfig", () => {
+  it.effect("reads the current and previous secrets", () =>
+    Effect.gen(function*() {
+      const previous = Redacted.make("the-previous-secret")
+      const receiver = WebhookReceiver.layerConfig({ handlers: WebhookReceiver.handlers() }).pipe(
+        Layer.provide([
+          Cache.layerMemory(),
+          PersistedQueue.layer.pipe(Layer.provide(PersistedQueue.layerStoreMemory)),
+          macLayer,
+          ConfigProvider.layer(ConfigProvider.fromUnknown({
+            PAGERDUTY_WEBHOOK_SECRET: "a-new-secret",
+            PAGERDUTY_WEBHOOK_SECRET_PREVIOUS: Redacted.value(previous)
+          })),
+          captureLogs([])
+        ])
+      )
+      yield* Effect.gen(function*() {
+        const service = yield* WebhookReceiver.WebhookReceiver
+        const body = annotated
+        const signature = yield* Webhook.signatureHeader(body, [previous])
+        const outcome = yield* service.receive({ body, headers: { "x-pagerduty-signature": signature } })
+        expect(outcome._tag).toBe("Queued")
+      }).pipe(Effect.provide(receiver))
+    }).pipe(Effect.provide(macLayer)))
 })
