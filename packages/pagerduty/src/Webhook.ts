@@ -390,6 +390,23 @@ export const signatureHeader = (
 const textDecoder = new TextDecoder("utf-8", { fatal: true })
 const decodeEnvelope = Schema.decodeUnknownEffect(WebhookEvent.Envelope)
 
+// Decoders of the envelope of each known event type, so a delivery is checked against its own
+// variant instead of the whole union.
+const decodeEnvelopeOf = new Map(
+  WebhookEvent.eventTypes.map((eventType) => [
+    eventType as string,
+    Schema.decodeUnknownEffect(Schema.Struct({ event: WebhookEvent.eventSchemas[eventType] }))
+  ])
+)
+
+const eventTypeOf = (json: unknown): string | undefined => {
+  if (typeof json !== "object" || json === null) return undefined
+  const event = (json as { readonly event?: unknown }).event
+  if (typeof event !== "object" || event === null) return undefined
+  const eventType = (event as { readonly event_type?: unknown }).event_type
+  return typeof eventType === "string" ? eventType : undefined
+}
+
 /**
  * Parses a verified body into its typed event.
  *
@@ -415,7 +432,10 @@ export const parse = (body: Uint8Array): Effect.Effect<WebhookEvent.AnyEvent, We
     } catch {
       return fail(new InvalidJson({ detail: "syntax error" }))
     }
-    return decodeEnvelope(json).pipe(
+    const eventType = eventTypeOf(json)
+    const decodeVariant = eventType === undefined ? undefined : decodeEnvelopeOf.get(eventType)
+    const decoded = (decodeVariant ?? decodeEnvelope)(json) as Effect.Effect<WebhookEvent.Envelope, Schema.SchemaError>
+    return decoded.pipe(
       Effect.map((envelope) => envelope.event),
       Effect.mapError((error) => new WebhookError({ reason: new InvalidEnvelope({ issue: error.message }) }))
     )

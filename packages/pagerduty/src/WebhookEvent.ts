@@ -380,6 +380,14 @@ const variants = Object.fromEntries(
 ) as unknown as Variants
 
 /**
+ * The schema of the `event` object of each known event type.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const eventSchemas: Variants = variants
+
+/**
  * The event of a known type `T`, with `data` typed by it.
  *
  * @since 0.1.0

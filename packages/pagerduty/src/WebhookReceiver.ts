@@ -305,7 +305,7 @@ export const make = <R>(
 
         if (Option.isSome(yield* marks.get(webhookId))) {
           yield* countDelivery("duplicate")
-          yield* Effect.logDebug("PagerDuty webhook duplicate").pipe(Effect.annotateLogs({ webhookId }))
+          yield* Effect.logDebug("PagerDuty webhook duplicate", { webhookId })
           return { _tag: "Duplicate", webhookId } as const
         }
         // The queue ignores a second offer of one id, so concurrent duplicates queue the event once.
@@ -319,9 +319,7 @@ export const make = <R>(
           return { _tag: "Duplicate", webhookId } as const
         }
         yield* countDelivery("verified")
-        yield* Effect.logDebug("PagerDuty webhook queued").pipe(
-          Effect.annotateLogs({ webhookId, eventType: event.event_type })
-        )
+        yield* Effect.logDebug("PagerDuty webhook queued", { webhookId, eventType: event.event_type })
         return { _tag: "Queued", webhookId, event } as const
       })
 
