@@ -7,7 +7,7 @@
  * up to 48 hours, drops a delivery on any other 4xx, and disables a
  * subscription for 24 hours after 3 consecutive drops. So the route responds
  * as soon as the event is queued, never waits for a handler, and keeps the
- * de-duplication mark longer than the retry window.
+ * de-duplication mark for at least the retry window.
  *
  * | condition | status |
  * | --- | --- |
@@ -230,7 +230,7 @@ const countDelivery = (outcome: string, reason?: string) =>
  * not run again.
  *
  * NOTE: with `PersistedQueue.layerStoreMemory` the queue lives in the process,
- * so events answered 202 but not yet handled are lost if the process stops,
+ * so events acknowledged with 202 but not yet handled are lost if the process stops,
  * and the store keeps every handled element until `PersistedQueue.layerCleanup`
  * removes it. With `PersistedQueue.layerStoreRedis` queued events survive a
  * crash after the 202: an event whose handler was running when its process
