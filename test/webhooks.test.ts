@@ -15,7 +15,7 @@ const clientLayers = Layer.mergeAll(
   Mac.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto))
 )
 
-// Answers 500 to the first `failures` requests of /flaky, then hands them to the receiver.
+// Responds 500 to the first `failures` requests of /flaky, then hands them to the receiver.
 const flakyRoute = (failures: number) =>
   HttpRouter.use((router) =>
     Effect.gen(function*() {
@@ -107,7 +107,7 @@ describe("webhooks from the simulator to a handler", () => {
       }).pipe(Effect.provide(serve(WebhookReceiver.handlers())))
     }).pipe(Effect.provide(clientLayers)))
 
-  it.live("a wrong secret is answered 401 and dropped", () =>
+  it.live("a wrong secret gets 401 and is dropped", () =>
     Effect.gen(function*() {
       yield* Effect.gen(function*() {
         const url = `${yield* baseUrl}/webhooks/pagerduty`

@@ -40,7 +40,11 @@ import * as Errors from "./Errors.ts"
 import * as WebhookEvent from "./WebhookEvent.ts"
 
 /**
- * PagerDuty's upper size of a delivery: bodies over 256 KB are never sent.
+ * The default body limit, 256 KiB (262,144 bytes): PagerDuty drops deliveries
+ * over 256 KB instead of sending them.
+ *
+ * NOTE: PagerDuty writes "256 KB" without saying whether a KB is 1,000 or
+ * 1,024 bytes, so the larger reading is used.
  *
  * @since 0.1.0
  * @category constants
@@ -386,6 +390,23 @@ export const signatureHeader = (
 const textDecoder = new TextDecoder("utf-8", { fatal: true })
 const decodeEnvelope = Schema.decodeUnknownEffect(WebhookEvent.Envelope)
 
+// Decoders of the envelope of each known event type, so a delivery is checked against its own
+// variant instead of the whole union.
+const decodeEnvelopeOf = new Map(
+  WebhookEvent.eventTypes.map((eventType) => [
+    eventType as string,
+    Schema.decodeUnknownEffect(Schema.Struct({ event: WebhookEvent.eventSchemas[eventType] }))
+  ])
+)
+
+const eventTypeOf = (json: unknown): string | undefined => {
+  if (typeof json !== "object" || json === null) return undefined
+  const event = (json as { readonly event?: unknown }).event
+  if (typeof event !== "object" || event === null) return undefined
+  const eventType = (event as { readonly event_type?: unknown }).event_type
+  return typeof eventType === "string" ? eventType : undefined
+}
+
 /**
  * Parses a verified body into its typed event.
  *
@@ -411,15 +432,18 @@ export const parse = (body: Uint8Array): Effect.Effect<WebhookEvent.AnyEvent, We
     } catch {
       return fail(new InvalidJson({ detail: "syntax error" }))
     }
-    return decodeEnvelope(json).pipe(
+    const eventType = eventTypeOf(json)
+    const decodeVariant = eventType === undefined ? undefined : decodeEnvelopeOf.get(eventType)
+    const decoded = (decodeVariant ?? decodeEnvelope)(json) as Effect.Effect<WebhookEvent.Envelope, Schema.SchemaError>
+    return decoded.pipe(
       Effect.map((envelope) => envelope.event),
       Effect.mapError((error) => new WebhookError({ reason: new InvalidEnvelope({ issue: error.message }) }))
     )
   })
 
 /**
- * Verifies a delivery, then parses it; nothing of the body is read as JSON
- * before its signature checked out.
+ * Verifies a delivery, then parses it, so no byte of the body is read as
+ * JSON before its signature is verified.
  *
  * @since 0.1.0
  * @category verification

@@ -355,7 +355,7 @@ export const eventTypes: ReadonlyArray<EventType> = Object.keys(dataSchemas) as 
 const knownEventTypes: ReadonlySet<string> = new Set(eventTypes)
 
 /**
- * Tells whether `eventType` is one of the {@link eventTypes}.
+ * Checks whether `eventType` is one of the {@link eventTypes}.
  *
  * @since 0.1.0
  * @category guards
@@ -378,6 +378,14 @@ type Variants = { readonly [T in EventType]: ReturnType<typeof variant<T>> }
 const variants = Object.fromEntries(
   eventTypes.map((eventType) => [eventType, variant(eventType)])
 ) as unknown as Variants
+
+/**
+ * The schema of the `event` object of each known event type.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const eventSchemas: Variants = variants
 
 /**
  * The event of a known type `T`, with `data` typed by it.
@@ -445,7 +453,7 @@ export const Envelope = Schema.Struct({ event: WebhookEvent })
 export type Envelope = typeof Envelope.Type
 
 /**
- * Tells whether an event is of a known type, narrowing it to {@link Event}.
+ * Checks whether an event is of a known type, narrowing it to {@link Event}.
  *
  * @since 0.1.0
  * @category guards

@@ -1,13 +1,13 @@
 /**
  * A receiver of PagerDuty v3 webhooks: an `effect/http` route that verifies
- * each delivery, de-duplicates it on `X-Webhook-Id`, queues it and answers
+ * each delivery, de-duplicates it on `X-Webhook-Id`, queues it and responds
  * `202`, and workers that run the registered handlers from the queue.
  *
  * PagerDuty expects a 2xx within 5 seconds, retries 5xx, 429 and timeouts for
  * up to 48 hours, drops a delivery on any other 4xx, and disables a
- * subscription for 24 hours after 3 consecutive drops. So the route answers
+ * subscription for 24 hours after 3 consecutive drops. So the route responds
  * as soon as the event is queued, never waits for a handler, and keeps the
- * de-duplication mark longer than the retry window.
+ * de-duplication mark for at least the retry window.
  *
  * | condition | status |
  * | --- | --- |
@@ -40,6 +40,7 @@
 import type * as Arr from "effect/Array"
 import * as ByteSize from "effect/ByteSize"
 import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -126,12 +127,12 @@ export interface Options<R> {
   readonly handlers: Handlers<R>
   /** Path of the route. Default: `/webhooks/pagerduty`. */
   readonly path?: HttpRouter.PathInput | undefined
-  /** Larger bodies are answered 413. Default: 256 KiB, PagerDuty's own limit. */
+  /** Larger bodies get a 413 response. Default: {@link Webhook.defaultMaxBodyBytes}, PagerDuty's own limit. */
   readonly maxBodyBytes?: number | undefined
   /**
-   * Status answered for a missing, malformed or wrong signature. Default: 401.
+   * Response status for a missing, malformed or wrong signature. Default: 401.
    * PagerDuty disables a subscription for 24 hours after 3 consecutive 4xx, so
-   * a receiver whose secret may be stale can answer a 5xx here to have the
+   * a receiver whose secret may be stale can respond with a 5xx here to have the
    * deliveries retried instead of dropped.
    */
   readonly rejectStatus?: number | undefined
@@ -144,7 +145,7 @@ export interface Options<R> {
 }
 
 /**
- * What became of one delivery.
+ * The outcome of one delivery.
  *
  * @since 0.1.0
  * @category models
@@ -167,18 +168,20 @@ export class WebhookReceiver extends Context.Service<WebhookReceiver, {
     readonly body: Uint8Array
     readonly headers: Readonly<Record<string, string | undefined>>
   }) => Effect.Effect<Outcome, Cache.CacheError | PersistedQueue.PersistedQueueError>
-  /** Answers one HTTP request; the handler of the route. */
+  /** Handles one HTTP request, as the route's handler. */
   readonly handle: (
     request: HttpServerRequest.HttpServerRequest
   ) => Effect.Effect<HttpServerResponse.HttpServerResponse>
 }>()("@effect-pagerduty/pagerduty/WebhookReceiver") {}
 
-const QueueElement = Schema.Struct({
-  webhookId: Schema.String,
-  // The event was decoded with WebhookEvent's schemas before it was offered, and those
-  // schemas are plain JSON, so it is stored as JSON without a second encoding pass.
-  event: Schema.Unknown
-})
+interface QueueElement {
+  readonly webhookId: string
+  readonly event: WebhookEvent.AnyEvent
+}
+
+// The event was decoded with WebhookEvent's schemas before it was offered, and those schemas
+// are plain JSON, so the element is stored as it is, without a second encoding pass.
+const QueueElement = Schema.Unknown
 
 const minimumDedupeTimeToLive = Duration.hours(48)
 
@@ -204,11 +207,20 @@ const checkOptions = <R>(options: Options<R>) => {
 
 const eventTypeLabel = (event: WebhookEvent.AnyEvent) => WebhookEvent.isKnown(event) ? event.event_type : "unknown"
 
+// Label values come from small fixed sets, so each labelled counter is built once and reused.
+const labelled = new Map<string, Metric.Metric<number, Metric.CounterState<number>>>()
+const increment = (counter: Metric.Counter<number>, attributes: Record<string, string>) => {
+  const key = `${counter.id} ${Object.values(attributes).join(" ")}`
+  let metric = labelled.get(key)
+  if (metric === undefined) {
+    metric = Metric.withAttributes(counter, attributes)
+    labelled.set(key, metric)
+  }
+  return Metric.update(metric, 1)
+}
+
 const countDelivery = (outcome: string, reason?: string) =>
-  Metric.update(
-    Metric.withAttributes(deliveries, reason === undefined ? { outcome } : { outcome, reason }),
-    1
-  )
+  increment(deliveries, reason === undefined ? { outcome } : { outcome, reason })
 
 /**
  * Builds the receiver and starts `concurrency` workers that run the handlers
@@ -218,10 +230,11 @@ const countDelivery = (outcome: string, reason?: string) =>
  * not run again.
  *
  * NOTE: with `PersistedQueue.layerStoreMemory` the queue lives in the process,
- * so events answered 202 but not yet handled are lost if the process stops,
+ * so events acknowledged with 202 but not yet handled are lost if the process stops,
  * and the store keeps every handled element until `PersistedQueue.layerCleanup`
  * removes it. With `PersistedQueue.layerStoreRedis` queued events survive a
- * crash after the 202.
+ * crash after the 202: an event whose handler was running when its process
+ * died is taken again once the store's `lockExpiration` has passed.
  *
  * @since 0.1.0
  * @category constructors
@@ -245,16 +258,17 @@ export const make = <R>(
     })
     const context = yield* Effect.context<R>()
 
-    const runHandlers = (element: typeof QueueElement.Type) => {
-      const event = element.event as WebhookEvent.AnyEvent
+    const runHandlers = (stored: unknown) => {
+      const element = stored as QueueElement
+      const event = element.event
       const eventType = eventTypeLabel(event)
       return options.handlers.dispatch(event).pipe(
         Effect.provideContext(context),
         Effect.matchCauseEffect({
-          onSuccess: () => Metric.update(Metric.withAttributes(handlerRuns, { outcome: "succeeded", eventType }), 1),
+          onSuccess: () => increment(handlerRuns, { outcome: "succeeded", eventType }),
           onFailure: (cause) =>
             Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.andThen(
-              Metric.update(Metric.withAttributes(handlerRuns, { outcome: "failed", eventType }), 1),
+              increment(handlerRuns, { outcome: "failed", eventType }),
               Effect.logError("PagerDuty webhook handler failed", cause).pipe(
                 Effect.annotateLogs({ webhookId: element.webhookId, eventType: event.event_type })
               )
@@ -286,16 +300,17 @@ export const make = <R>(
         const parsed = yield* Effect.result(Webhook.parse(body))
         if (parsed._tag === "Failure") return yield* reject(parsed.failure, headerId)
         const event = parsed.success
-        // PagerDuty sends X-Webhook-Id on every delivery; the event id stands in for it otherwise.
+        // PagerDuty sends X-Webhook-Id on every delivery, and the event id replaces it when it is missing.
         const webhookId = headerId !== undefined && headerId.length > 0 ? headerId : `event:${event.id}`
 
         if (Option.isSome(yield* marks.get(webhookId))) {
           yield* countDelivery("duplicate")
-          yield* Effect.logDebug("PagerDuty webhook duplicate").pipe(Effect.annotateLogs({ webhookId }))
+          yield* Effect.logDebug("PagerDuty webhook duplicate", { webhookId })
           return { _tag: "Duplicate", webhookId } as const
         }
         // The queue ignores a second offer of one id, so concurrent duplicates queue the event once.
-        yield* queue.offer({ webhookId, event }, { id: webhookId }).pipe(
+        const element: QueueElement = { webhookId, event }
+        yield* queue.offer(element, { id: webhookId }).pipe(
           Effect.catchTag("SchemaError", Effect.die)
         )
         const first = yield* marks.setIfAbsent(webhookId, "1", dedupeTimeToLive)
@@ -304,9 +319,7 @@ export const make = <R>(
           return { _tag: "Duplicate", webhookId } as const
         }
         yield* countDelivery("verified")
-        yield* Effect.logDebug("PagerDuty webhook queued").pipe(
-          Effect.annotateLogs({ webhookId, eventType: event.event_type })
-        )
+        yield* Effect.logDebug("PagerDuty webhook queued", { webhookId, eventType: event.event_type })
         return { _tag: "Queued", webhookId, event } as const
       })
 
@@ -333,9 +346,8 @@ export const make = <R>(
         const outcome = yield* receive({ body: new Uint8Array(read.success), headers: request.headers })
         if (outcome._tag !== "Rejected") return accepted
         const reason = outcome.error.reason
-        return HttpServerResponse.empty({
-          status: reason._tag === "BodyTooLarge" ? 413 : reason.httpStatus === 401 ? rejectStatus : reason.httpStatus
-        })
+        if (reason._tag === "BodyTooLarge") return tooLarge
+        return HttpServerResponse.empty({ status: reason.httpStatus === 401 ? rejectStatus : reason.httpStatus })
       }).pipe(
         Effect.catchCause((cause) =>
           Effect.as(
@@ -382,7 +394,33 @@ export const layerMemory = <R>(
   ) as Layer.Layer<WebhookReceiver, never, Exclude<R, Scope.Scope>>
 
 /**
- * Adds `POST <path>` to the current `HttpRouter`, answered by the receiver.
+ * Provides the {@link WebhookReceiver} with its signing secrets read from
+ * configuration: `PAGERDUTY_WEBHOOK_SECRET`, plus `PAGERDUTY_WEBHOOK_SECRET_PREVIOUS`
+ * while a secret is being rotated. Both are read as `Redacted`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <R>(
+  options: Omit<Options<R>, "secrets">
+): Layer.Layer<
+  WebhookReceiver,
+  Config.ConfigError,
+  Cache.Cache | PersistedQueue.PersistedQueueFactory | Mac.Mac | R
+> =>
+  Layer.unwrap(
+    Effect.gen(function*() {
+      const current = yield* Config.Redacted("PAGERDUTY_WEBHOOK_SECRET")
+      const previous = yield* Config.option(Config.Redacted("PAGERDUTY_WEBHOOK_SECRET_PREVIOUS"))
+      const secrets: Arr.NonEmptyReadonlyArray<Redacted.Redacted<string>> = previous._tag === "Some"
+        ? [current, previous.value]
+        : [current]
+      return layer({ ...options, secrets })
+    })
+  )
+
+/**
+ * Adds `POST <path>` to the current `HttpRouter`, handled by the receiver.
  *
  * @since 0.1.0
  * @category layers

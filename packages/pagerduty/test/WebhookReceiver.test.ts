@@ -1,12 +1,15 @@
-import { NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpServer, NodeRedis } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Layer, Logger, Metric, Queue, Redacted } from "effect"
+import { ConfigProvider, Deferred, Duration, Effect, Layer, Logger, Metric, Queue, Redacted } from "effect"
 import { Mac, SecureRandom } from "effect/crypto"
 import { HttpRouter, HttpServer } from "effect/http"
+import { PersistedQueue, Redis } from "effect/persistence"
 import { TestClock } from "effect/testing"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { createServer } from "node:http"
 import * as path from "node:path"
+import * as Cache from "../src/Cache.ts"
 import * as Webhook from "../src/Webhook.ts"
 import type * as WebhookEvent from "../src/WebhookEvent.ts"
 import * as WebhookReceiver from "../src/WebhookReceiver.ts"
@@ -100,7 +103,7 @@ describe("WebhookReceiver.receive", () => {
       }).pipe(Effect.provide(receiverLayer(handlers)))
     }).pipe(Effect.provide(macLayer)))
 
-  it.effect("answers before a slow handler finishes", () =>
+  it.effect("responds before a slow handler finishes", () =>
     Effect.gen(function*() {
       const started = yield* Deferred.make<void>()
       const handlers = WebhookReceiver.handlers().on(
@@ -209,7 +212,7 @@ const post = (url: string, body: Uint8Array | string, headers: Record<string, st
     .pipe(Effect.map((response) => response.status))
 
 describe("WebhookReceiver route over HTTP", () => {
-  it.live("answers 202, 401, 400 and 413", () =>
+  it.live("responds 202, 401, 400 and 413", () =>
     Effect.gen(function*() {
       const url = yield* baseUrl
       const signature = yield* Webhook.signatureHeader(triggered, [secret])
@@ -225,13 +228,13 @@ describe("WebhookReceiver route over HTTP", () => {
       expect(yield* post(url, large, { "x-pagerduty-signature": largeSignature })).toBe(413)
     }).pipe(Effect.provide(serverLayer(WebhookReceiver.handlers())), Effect.provide(macLayer)))
 
-  it.live("answers the configured status for a bad signature", () =>
+  it.live("responds the configured status to a bad signature", () =>
     Effect.gen(function*() {
       const url = yield* baseUrl
       expect(yield* post(url, triggered, { "x-pagerduty-signature": `v1=${"0".repeat(64)}` })).toBe(503)
     }).pipe(Effect.provide(serverLayer(WebhookReceiver.handlers(), { rejectStatus: 503 }))))
 
-  it.live("answers 202 while a handler is still running", () =>
+  it.live("responds 202 while a handler still runs", () =>
     Effect.gen(function*() {
       const release = yield* Deferred.make<void>()
       const started = yield* Deferred.make<void>()
@@ -247,5 +250,130 @@ describe("WebhookReceiver route over HTTP", () => {
         expect(yield* Deferred.isDone(release)).toBe(false)
         yield* Deferred.succeed(release, undefined)
       }).pipe(Effect.provide(serverLayer(handlers)))
+    }).pipe(Effect.provide(macLayer)))
+})
+
+describe("WebhookReceiver with Redis stores", () => {
+  const prefix = `effect-pagerduty-test:receiver:${process.pid}:${Date.now()}:`
+  const redis = NodeRedis.layer({ url: "redis://127.0.0.1:6379" })
+
+  const deleteTestKeys = Effect.gen(function*() {
+    const client = yield* Redis.Redis
+    let cursor = "0"
+    do {
+      const [next, keys] = yield* client.send<[string, Array<string>]>("SCAN", cursor, "MATCH", `${prefix}*`)
+      cursor = next
+      if (keys.length > 0) yield* client.send("DEL", ...keys)
+    } while (cursor !== "0")
+  })
+
+  const redisReceiver = <R>(handlers: WebhookReceiver.Handlers<R>, lockExpiration: Duration.Input = "30 seconds") =>
+    WebhookReceiver.layer({ secrets: [secret], handlers }).pipe(
+      Layer.provide([
+        Cache.layer().pipe(Layer.provide(Cache.layerStoreRedis({ prefix: `${prefix}cache:` }))),
+        PersistedQueue.layer.pipe(
+          Layer.provide(
+            PersistedQueue.layerStoreRedis({ prefix: `${prefix}queue:`, pollInterval: "50 millis", lockExpiration })
+          )
+        ),
+        macLayer
+      ]),
+      Layer.provide(captureLogs([]))
+    )
+
+  it.live("an event queued before a shutdown is handled after it", () =>
+    Effect.gen(function*() {
+      const started = yield* Deferred.make<void>()
+      const stuck = WebhookReceiver.handlers().onAny(() =>
+        Effect.andThen(Deferred.succeed(started, undefined), Effect.never)
+      )
+      yield* Effect.gen(function*() {
+        const receiver = yield* WebhookReceiver.WebhookReceiver
+        const outcome = yield* receiver.receive(yield* delivery(triggered, "durable-1"))
+        expect(outcome._tag).toBe("Queued")
+        yield* Deferred.await(started)
+      }).pipe(Effect.provide(redisReceiver(stuck)))
+
+      const seen = yield* Queue.unbounded<string>()
+      const recording = WebhookReceiver.handlers().onAny((event) => Queue.offer(seen, event.id))
+      yield* Effect.gen(function*() {
+        const receiver = yield* WebhookReceiver.WebhookReceiver
+        expect(yield* Queue.take(seen)).toBe("01BZYIL05THJDFF2Y08X9SVMTU")
+        const again = yield* receiver.receive(yield* delivery(triggered, "durable-1"))
+        expect(again._tag).toBe("Duplicate")
+      }).pipe(Effect.provide(redisReceiver(recording)))
+    }).pipe(
+      Effect.ensuring(Effect.orDie(deleteTestKeys)),
+      Effect.provide(redis),
+      Effect.provide(macLayer)
+    ), 30_000)
+
+  it.live("an event queued before a crash is handled after it", () =>
+    Effect.gen(function*() {
+      const crashPrefix = `${prefix}crash:`
+      const child = spawnSync(process.execPath, [
+        path.join(import.meta.dirname, "fixtures/crash-receiver.ts"),
+        crashPrefix
+      ], {
+        encoding: "utf8",
+        timeout: 30_000
+      })
+      expect(child.signal).toBe("SIGKILL")
+      expect(child.stdout).toContain("Queued")
+      expect(child.stdout).toContain("handler started")
+
+      const seen = yield* Queue.unbounded<string>()
+      const recording = WebhookReceiver.handlers().onAny((event) => Queue.offer(seen, event.id))
+      const receiverAfterCrash = WebhookReceiver.layer({ secrets: [secret], handlers: recording }).pipe(
+        Layer.provide([
+          Cache.layer().pipe(Layer.provide(Cache.layerStoreRedis({ prefix: `${crashPrefix}cache:` }))),
+          PersistedQueue.layer.pipe(
+            Layer.provide(
+              PersistedQueue.layerStoreRedis({
+                prefix: `${crashPrefix}queue:`,
+                pollInterval: "50 millis",
+                lockExpiration: "1 second",
+                lockRefreshInterval: "200 millis"
+              })
+            )
+          ),
+          macLayer
+        ]),
+        Layer.provide(captureLogs([]))
+      )
+      yield* Effect.gen(function*() {
+        yield* WebhookReceiver.WebhookReceiver
+        expect(yield* Queue.take(seen)).toBe("01BZYIL05THJDFF2Y08X9SVMTU")
+      }).pipe(Effect.provide(receiverAfterCrash))
+    }).pipe(
+      Effect.ensuring(Effect.orDie(deleteTestKeys)),
+      Effect.provide(redis),
+      Effect.provide(macLayer)
+    ), 60_000)
+})
+
+describe("WebhookReceiver.layerConfig", () => {
+  it.effect("reads the current and previous secrets", () =>
+    Effect.gen(function*() {
+      const previous = Redacted.make("the-previous-secret")
+      const receiver = WebhookReceiver.layerConfig({ handlers: WebhookReceiver.handlers() }).pipe(
+        Layer.provide([
+          Cache.layerMemory(),
+          PersistedQueue.layer.pipe(Layer.provide(PersistedQueue.layerStoreMemory)),
+          macLayer,
+          ConfigProvider.layer(ConfigProvider.fromUnknown({
+            PAGERDUTY_WEBHOOK_SECRET: "a-new-secret",
+            PAGERDUTY_WEBHOOK_SECRET_PREVIOUS: Redacted.value(previous)
+          })),
+          captureLogs([])
+        ])
+      )
+      yield* Effect.gen(function*() {
+        const service = yield* WebhookReceiver.WebhookReceiver
+        const body = annotated
+        const signature = yield* Webhook.signatureHeader(body, [previous])
+        const outcome = yield* service.receive({ body, headers: { "x-pagerduty-signature": signature } })
+        expect(outcome._tag).toBe("Queued")
+      }).pipe(Effect.provide(receiver))
     }).pipe(Effect.provide(macLayer)))
 })

@@ -10,9 +10,9 @@
  * backoff, drops a delivery on any other 4xx, and disables the subscription
  * after 3 consecutive dropped deliveries.
  *
- * NOTE: PagerDuty does not document its retry intervals, only that retries
- * last up to 48 hours; the default schedule here (exponential from 1 second,
- * 8 retries) is a short stand-in.
+ * NOTE: PagerDuty documents no retry intervals, only that retries last up to
+ * 48 hours. The default schedule here (exponential from 1 second, 8 retries)
+ * is a short stand-in.
  *
  * @example
  * ```ts
@@ -122,7 +122,7 @@ export interface Options {
 }
 
 /**
- * What became of one delivery.
+ * The outcome of one delivery.
  *
  * - `Delivered`: a 2xx came back.
  * - `Dropped`: a 4xx other than 429, which PagerDuty never retries.
@@ -164,8 +164,8 @@ const dropsToDisable = 3
 const encoder = new TextEncoder()
 
 /**
- * Builds a sender. Throws `RangeError` when `secrets` is empty or holds more
- * than two secrets, or when `maxRetries` is negative.
+ * Builds a sender. Throws `RangeError` when `secrets` is empty or contains
+ * more than two secrets, or when `maxRetries` is negative.
  *
  * @since 0.1.0
  * @category constructors

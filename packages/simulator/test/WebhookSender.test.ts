@@ -12,8 +12,8 @@ interface Received {
   readonly body: Buffer
 }
 
-// Starts a node:http server on 127.0.0.1 that answers each request with the next planned status,
-// where "hang" never answers; the last status repeats.
+// Starts a node:http server on 127.0.0.1 that responds to each request with the next planned status,
+// where "hang" never responds. The last status repeats.
 const plannedServer = (plan: ReadonlyArray<number | "hang">) =>
   Effect.acquireRelease(
     Effect.promise(() =>
