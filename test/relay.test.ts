@@ -5,11 +5,13 @@ import * as Simulator from "@effect-pagerduty/simulator/Simulator"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Redacted, References, Schedule, Schema } from "effect"
+import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 
 const fixture = (path: string) => readFileSync(new URL(`./fixtures/pagerduty/${path}`, import.meta.url), "utf8")
 
 const token = "relay-test-token"
+const webhookSecret = "webhook-signing-secret"
 const jwtSecret = "jwt-secret-of-at-least-32-characters!"
 const keys = { db: "dbdbdbdbdbdbdbdbdbdbdbdbdbdbdb01", web: "webwebwebwebwebwebwebwebwebweb02" }
 
@@ -30,7 +32,8 @@ const startRelay = Effect.gen(function*() {
       "routes:",
       `  - { name: db, routing_key: "${keys.db}", default: true }`,
       `  - { name: web, routing_key: "${keys.web}", mode: alert, default_severity: warning }`,
-      "outbox: { store: memory }"
+      "outbox: { store: memory }",
+      `webhooks: { secrets: ["${webhookSecret}"] }`
     ].join("\n")
   })
   const listening = yield* Deferred.make<string>()
@@ -196,4 +199,23 @@ describe("relay end to end", () => {
       expect((yield* post("/alertmanager", body, { authorization: `Bearer ${expired}` })).status).toBe(401)
       expect((yield* post("/alertmanager", body, { authorization: `Bearer ${otherAudience}` })).status).toBe(401)
     }).pipe(Effect.scoped, Effect.provide([quiet, Crypto.layerWebCrypto])))
+
+  it.live("receives signed PagerDuty webhooks", () =>
+    Effect.gen(function*() {
+      const { url } = yield* startRelay
+      const body = fixture("webhooks-v3/samples/triggered_v3.json")
+      const signature = `v1=${createHmac("sha256", webhookSecret).update(body).digest("hex")}`
+      const deliver = (headers: Record<string, string>) =>
+        Effect.promise(() =>
+          fetch(`${url}/webhooks/pagerduty`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-webhook-id": "delivery-1", ...headers },
+            body
+          }).then((response) => response.status)
+        )
+      expect(yield* deliver({ "x-pagerduty-signature": signature })).toBe(202)
+      expect(yield* deliver({ "x-pagerduty-signature": signature })).toBe(202)
+      expect(yield* deliver({ "x-pagerduty-signature": `v1=${"0".repeat(64)}` })).toBe(401)
+      expect(yield* deliver({})).toBe(401)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

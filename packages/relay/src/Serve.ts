@@ -18,17 +18,22 @@ import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
 import * as OutboxFileStore from "@effect-pagerduty/pagerduty/OutboxFileStore"
 import * as OutboxRedisStore from "@effect-pagerduty/pagerduty/OutboxRedisStore"
 import * as OutboxStore from "@effect-pagerduty/pagerduty/OutboxStore"
+import * as WebhookReceiver from "@effect-pagerduty/pagerduty/WebhookReceiver"
 import * as IoRedis from "@effect-pagerduty/redis/IoRedis"
 import { NodeFileSystem, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import type * as Arr from "effect/Array"
 import * as EffectConfig from "effect/Config"
 import * as Digest from "effect/crypto/Digest"
+import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
+import * as PersistedQueue from "effect/persistence/PersistedQueue"
 import * as Redis from "effect/persistence/Redis"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { createServer } from "node:http"
 import * as Relay from "./Relay.ts"
@@ -62,6 +67,33 @@ const cacheLayer = (config: Config.RelayConfigShape) =>
   config.redis === undefined
     ? Cache.layerMemory({ capacity: 100_000 })
     : Cache.layer().pipe(Layer.provide(Cache.layerStoreRedis()), Layer.provide(redisLayer(config)))
+
+const webhookRoutes = (config: Config.RelayConfigShape) => {
+  const webhooks = config.webhooks
+  if (webhooks === undefined) return Layer.empty
+  const handlers = WebhookReceiver.handlers().onAny((event) =>
+    Effect.logInfo("webhook event received").pipe(
+      Effect.annotateLogs({ event_type: event.event_type, event_id: event.id, resource_type: event.resource_type })
+    )
+  )
+  // With Redis configured, queued webhook events survive a crash of the relay after its 202.
+  const queue = config.redis === undefined
+    ? PersistedQueue.layerStoreMemory
+    : PersistedQueue.layerStoreRedis({ prefix: "{pd-relay-webhooks}:" }).pipe(Layer.provide(redisLayer(config)))
+  return WebhookReceiver.layerRoute.pipe(
+    Layer.provide(WebhookReceiver.layer({
+      secrets: webhooks.secrets as unknown as Arr.NonEmptyReadonlyArray<Redacted.Redacted<string>>,
+      handlers,
+      path: webhooks.path as HttpRouter.PathInput,
+      rejectStatus: webhooks.bad_signature_status
+    })),
+    Layer.provide([
+      cacheLayer(config),
+      PersistedQueue.layer.pipe(Layer.provide(queue)),
+      Mac.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto))
+    ])
+  )
+}
 
 /**
  * Builds the relay from a configuration: stores, intake routes and delivery
@@ -124,10 +156,13 @@ export const run = (config: Config.RelayConfigShape, options: {
       )
     }))
 
-    const Server = HttpRouter.serve(Layer.merge(RelayRoutes.layer, RelayRoutes.layerOperations), {
-      disableListenLog: true,
-      disableLogger: true
-    }).pipe(
+    const Server = HttpRouter.serve(
+      Layer.mergeAll(RelayRoutes.layer, RelayRoutes.layerOperations, webhookRoutes(config)),
+      {
+        disableListenLog: true,
+        disableLogger: true
+      }
+    ).pipe(
       Layer.provide([Relay.layerIngress(config), Settings, Checks]),
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: config.server.host, port: config.server.port }))
     )

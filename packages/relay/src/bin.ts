@@ -6,9 +6,11 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import * as Command from "effect/cli/Command"
 import * as Effect from "effect/Effect"
+import * as AuditCommand from "./commands/audit.ts"
 import * as ConfigCommand from "./commands/config.ts"
 import * as SecretCommand from "./commands/secret.ts"
 import * as ServeCommand from "./commands/serve.ts"
+import * as WebhookCommand from "./commands/webhook.ts"
 
 /**
  * The root command with every subcommand.
@@ -18,7 +20,13 @@ import * as ServeCommand from "./commands/serve.ts"
  */
 export const root = Command.make("pd-relay").pipe(
   Command.withDescription("Relay alerts from Alertmanager, Grafana and other sources to PagerDuty without losing one"),
-  Command.withSubcommands([ServeCommand.command, ConfigCommand.command, SecretCommand.command])
+  Command.withSubcommands([
+    ServeCommand.command,
+    WebhookCommand.command,
+    AuditCommand.command,
+    ConfigCommand.command,
+    SecretCommand.command
+  ])
 )
 
 /**

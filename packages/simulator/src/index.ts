@@ -40,3 +40,8 @@ export * as RestApi from "./RestApi.ts"
  * @since 0.1.0
  */
 export * as SimulatorState from "./SimulatorState.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as WebhookSender from "./WebhookSender.ts"
