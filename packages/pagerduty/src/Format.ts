@@ -105,6 +105,11 @@ const genericSubject = (group: Alert.AlertGroup, head: string): string => {
  * their line is `[FIRING:<n>] <summary of the first firing alert>`, followed
  * by `(and <n - 1> more)` when more alerts fire.
  *
+ * NOTE: a webhook cut by Alertmanager's `max_alerts` carries the status and
+ * common labels of the alerts it kept (Alertmanager 0.25 computes them after
+ * the cut), so the count and the labels then describe those alerts only,
+ * while Alertmanager's own notifier counts the whole group.
+ *
  * @example
  * ```ts
  * // group labels {alertname: "high_memory_load"}, common labels adding
@@ -266,6 +271,12 @@ const withLinksAndImages = (
  *
  * Details: Grafana groups also get a link to Grafana's external URL, as
  * Grafana's own PagerDuty notifier adds it, and the alerts' images.
+ *
+ * NOTE: behind Alertmanager's webhook `max_alerts`, a group whose kept
+ * alerts have all resolved arrives with status `resolved` while the alerts
+ * left out may still fire, so this formats a resolve. The payload only
+ * counts the left-out alerts (`truncatedAlerts`), so they cannot be told
+ * apart from a group that resolved as a whole.
  *
  * @since 0.1.0
  * @category formatting
