@@ -1,10 +1,11 @@
 /**
  * Interoperability with a real Prometheus Alertmanager. One receiver sends
- * every notification three ways: as a webhook to the relay, through
- * Alertmanager's own PagerDuty notifier with `severity` templated from the
- * `severity` label, and through that notifier with its default severity.
- * Each way uses its own routing key, so the simulator's received events split
- * into three streams by routing key hash. The relay's stream must match
+ * every notification four ways: as a webhook to the relay, as a webhook cut
+ * to one alert by `max_alerts` to another relay route, through Alertmanager's
+ * own PagerDuty notifier with `severity` templated from the `severity` label,
+ * and through that notifier with its default severity. Each way uses its own
+ * routing key, so the simulator's received events split into four streams by
+ * routing key hash. The relay's stream must match
  * Alertmanager's per group key: dedup key, actions, summaries and severity.
  */
 import * as Config from "@effect-pagerduty/pagerduty/Config"
@@ -46,7 +47,7 @@ const long = mixed.repeat(40)
 // the two code points of a pair (see the test of truncation below).
 const combining = "e\u0301".repeat(600)
 
-/** The groups posted, by alertname; each becomes one Alertmanager group. */
+/** The posted groups by alertname. Each becomes one Alertmanager group. */
 const groups = {
   disk: "DiskFull",
   unicode: "Überlast ⚡ \"Zone\" & <Nord>",
@@ -151,7 +152,7 @@ const parse = (event: SimulatorState.ReceivedEvent): Received | undefined => {
   return { stream, status: event.status, body: JSON.parse(decoder.decode(event.body)) }
 }
 
-/** The events of one stream for one group, in arrival order. */
+/** Selects the events of one stream for one group, in arrival order. */
 const sequence = (received: ReadonlyArray<Received>, stream: Stream, alertname: string): Array<any> => {
   const dedupKey = sha256(groupKey(alertname))
   return received.filter((event) => event.stream === stream && event.body.dedup_key === dedupKey).map((e) => e.body)
@@ -199,8 +200,8 @@ const expectedActions: Record<string, ReadonlyArray<string>> = {
 }
 
 // Groups whose alerts share one `severity` label. For the others,
-// `{{ .CommonLabels.severity }}` renders empty and the simulator answers 400,
-// as PagerDuty does for a blank severity.
+// `{{ .CommonLabels.severity }}` renders empty and the simulator rejects the
+// event with 400, as PagerDuty does for a blank severity.
 const sharedSeverity = [groups.disk, groups.unicode, groups.combining]
 
 const scenario = Effect.gen(function*() {
@@ -280,12 +281,12 @@ describe.skipIf(skip)(title, () => {
     run = await Effect.runPromise(scenario)
   }, 45_000)
 
-  const of = (stream: Stream, alertname: string) => sequence(run.received, stream, alertname)
+  const eventsOf = (stream: Stream, alertname: string) => sequence(run.received, stream, alertname)
 
   it("sends each group under the SHA-256 of its group key", () => {
     for (const alertname of Object.values(groups)) {
-      expect(of("relay", alertname).length, alertname).toBeGreaterThan(0)
-      expect(of("plain", alertname).length, alertname).toBeGreaterThan(0)
+      expect(eventsOf("relay", alertname).length, alertname).toBeGreaterThan(0)
+      expect(eventsOf("plain", alertname).length, alertname).toBeGreaterThan(0)
     }
     const dedupKeys = (stream: Stream) =>
       new Set(run.received.filter((e) => e.stream === stream).map((e) => e.body.dedup_key))
@@ -294,8 +295,8 @@ describe.skipIf(skip)(title, () => {
 
   it("sends the same actions per group", () => {
     for (const [alertname, want] of Object.entries(expectedActions)) {
-      expect(actions(of("plain", alertname)), alertname).toEqual(want)
-      expect(actions(of("relay", alertname)), alertname).toEqual(want)
+      expect(actions(eventsOf("plain", alertname)), alertname).toEqual(want)
+      expect(actions(eventsOf("relay", alertname)), alertname).toEqual(want)
     }
   })
 
@@ -306,29 +307,29 @@ describe.skipIf(skip)(title, () => {
 
   it("sends the same trigger summaries", () => {
     for (const alertname of Object.values(groups).filter((name) => name !== groups.combining)) {
-      const ours = triggers(of("relay", alertname)).map((event) => event.payload.summary)
-      const theirs = triggers(of("plain", alertname)).map((event) => event.payload.summary)
+      const ours = triggers(eventsOf("relay", alertname)).map((event) => event.payload.summary)
+      const theirs = triggers(eventsOf("plain", alertname)).map((event) => event.payload.summary)
       expect(ours, alertname).toEqual(theirs)
     }
   })
 
   it("keeps the space that ends a summary without extra labels", () => {
-    const [summary] = triggers(of("relay", groups.none)).map((event) => event.payload.summary)
+    const [summary] = triggers(eventsOf("relay", groups.none)).map((event) => event.payload.summary)
     expect(summary).toBe(`[FIRING:2] ${groups.none} `)
   })
 
   it("cuts a summary over 1024 runes as Alertmanager does", () => {
-    const [ours] = triggers(of("relay", groups.long)).map((event) => event.payload.summary as string)
-    const [theirs] = triggers(of("plain", groups.long)).map((event) => event.payload.summary as string)
+    const [ours] = triggers(eventsOf("relay", groups.long)).map((event) => event.payload.summary as string)
+    const [theirs] = triggers(eventsOf("plain", groups.long)).map((event) => event.payload.summary as string)
     expect(codePoints(theirs!)).toBe(1024)
     expect(ours).toBe(theirs)
   })
 
   it("drops a letter whose combining mark the cut would split", () => {
-    // Alertmanager cuts after 1023 runes, between `e` and its accent; the
-    // relay cuts before the whole grapheme cluster, one rune shorter.
-    const [ours] = triggers(of("relay", groups.combining)).map((event) => event.payload.summary as string)
-    const [theirs] = triggers(of("plain", groups.combining)).map((event) => event.payload.summary as string)
+    // Alertmanager cuts after 1023 runes, between `e` and its accent. The relay
+    // cuts before the whole grapheme cluster, so its summary is one rune shorter.
+    const [ours] = triggers(eventsOf("relay", groups.combining)).map((event) => event.payload.summary as string)
+    const [theirs] = triggers(eventsOf("plain", groups.combining)).map((event) => event.payload.summary as string)
     expect(theirs!.endsWith("e…")).toBe(true)
     expect(codePoints(theirs!)).toBe(1024)
     expect(ours).toBe(`${theirs!.slice(0, -2)}…`)
@@ -336,18 +337,18 @@ describe.skipIf(skip)(title, () => {
 
   it("sends the templated severity where alerts share one", () => {
     for (const alertname of sharedSeverity) {
-      const ours = triggers(of("relay", alertname)).map((event) => event.payload.severity)
-      const theirs = triggers(of("templated", alertname)).map((event) => event.payload.severity)
+      const ours = triggers(eventsOf("relay", alertname)).map((event) => event.payload.severity)
+      const theirs = triggers(eventsOf("templated", alertname)).map((event) => event.payload.severity)
       expect(ours, alertname).toEqual(theirs)
     }
   })
 
   it("sends a valid severity where alerts share none", () => {
     // The highest severity label of the firing alerts, else the route's default.
-    expect(triggers(of("relay", groups.long))[0]?.payload.severity).toBe("critical")
-    expect(triggers(of("relay", groups.none))[0]?.payload.severity).toBe("error")
+    expect(triggers(eventsOf("relay", groups.long))[0]?.payload.severity).toBe("critical")
+    expect(triggers(eventsOf("relay", groups.none))[0]?.payload.severity).toBe("error")
     for (const alertname of [groups.long, groups.none]) {
-      const templated = of("templated", alertname)
+      const templated = eventsOf("templated", alertname)
       expect(templated.map((event) => event.payload.severity), alertname).toContain("")
     }
   })
@@ -359,8 +360,8 @@ describe.skipIf(skip)(title, () => {
 
   it("sends the same client, source and client_url", () => {
     for (const alertname of Object.values(groups)) {
-      const [ours] = triggers(of("relay", alertname))
-      const [theirs] = triggers(of("plain", alertname))
+      const [ours] = triggers(eventsOf("relay", alertname))
+      const [theirs] = triggers(eventsOf("plain", alertname))
       expect(ours.client, alertname).toBe(theirs.client)
       expect(ours.client_url, alertname).toBe(theirs.client_url)
       expect(ours.payload.source, alertname).toBe(theirs.payload.source)
@@ -369,12 +370,12 @@ describe.skipIf(skip)(title, () => {
 
   it("counts firing and resolved alerts in custom_details", () => {
     for (const alertname of Object.values(groups)) {
-      const ours = triggers(of("relay", alertname))
-      const theirs = triggers(of("plain", alertname))
+      const ours = triggers(eventsOf("relay", alertname))
+      const theirs = triggers(eventsOf("plain", alertname))
       expect(ours.length, alertname).toBe(theirs.length)
       ours.forEach((event, index) => {
         const details = theirs[index].payload.custom_details
-        // Alertmanager 0.25 to 0.29 send the counts as strings, later versions as numbers.
+        // Alertmanager 0.25 sends the counts as strings, the relay as numbers.
         expect(event.payload.custom_details.num_firing, alertname).toBe(Number(details.num_firing))
         expect(event.payload.custom_details.num_resolved, alertname).toBe(Number(details.num_resolved))
         expect(event.payload.custom_details.firing.length, alertname).toBe(Number(details.num_firing))
@@ -386,7 +387,7 @@ describe.skipIf(skip)(title, () => {
     // Alertmanager computes status and common labels after cutting the list,
     // so the relay's event describes the kept alert. Its dedup key still matches.
     for (const alertname of Object.values(groups)) {
-      const events = of("truncated", alertname)
+      const events = eventsOf("truncated", alertname)
       expect(actions(events)[0], alertname).toBe("trigger")
       expect(actions(events).at(-1), alertname).toBe("resolve")
       for (const event of triggers(events)) {
@@ -404,7 +405,7 @@ describe.skipIf(skip)(title, () => {
       run.received.findIndex((event) =>
         event.stream === stream && event.body.dedup_key === dedupKey && event.body.event_action === action
       )
-    expect(actions(of("truncated", groups.unicode))).toEqual(["trigger", "resolve"])
+    expect(actions(eventsOf("truncated", groups.unicode))).toEqual(["trigger", "resolve"])
     expect(position("truncated", "resolve")).toBeGreaterThan(-1)
     expect(position("truncated", "resolve")).toBeLessThan(position("plain", "resolve"))
   })

@@ -105,10 +105,9 @@ const genericSubject = (group: Alert.AlertGroup, head: string): string => {
  * their line is `[FIRING:<n>] <summary of the first firing alert>`, followed
  * by `(and <n - 1> more)` when more alerts fire.
  *
- * NOTE: a webhook cut by Alertmanager's `max_alerts` carries the status and
- * common labels of the alerts it kept (Alertmanager 0.25 computes them after
- * the cut), so the count and the labels then describe those alerts only,
- * while Alertmanager's own notifier counts the whole group.
+ * NOTE: Alertmanager 0.25 computes a webhook's status and common labels after
+ * cutting its alerts to `max_alerts`. The count and the labels then describe
+ * the kept alerts only, while Alertmanager's own notifier counts the group.
  *
  * @example
  * ```ts
@@ -274,9 +273,9 @@ const withLinksAndImages = (
  *
  * NOTE: behind Alertmanager's webhook `max_alerts`, a group whose kept
  * alerts have all resolved arrives with status `resolved` while the alerts
- * left out may still fire, so this formats a resolve. The payload only
- * counts the left-out alerts (`truncatedAlerts`), so they cannot be told
- * apart from a group that resolved as a whole.
+ * left out may still fire, so this formats a resolve. The payload gives only
+ * the number of left-out alerts (`truncatedAlerts`), so this case looks the
+ * same as a group that resolved as a whole.
  *
  * @since 0.1.0
  * @category formatting
