@@ -5,8 +5,8 @@
  * own PagerDuty notifier with `severity` templated from the `severity` label,
  * and through that notifier with its default severity. Each way uses its own
  * routing key, so the simulator's received events split into four streams by
- * routing key hash. The relay's stream must match
- * Alertmanager's per group key: dedup key, actions, summaries and severity.
+ * routing key hash. The relay's stream must match Alertmanager's per group
+ * key: dedup key, actions, summaries and severity.
  */
 import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Serve from "@effect-pagerduty/relay/Serve"
