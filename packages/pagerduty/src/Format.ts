@@ -106,6 +106,10 @@ const genericSubject = (group: Alert.AlertGroup, head: string): string => {
  * their line is `[FIRING:<n>] <summary of the first firing alert>`, followed
  * by `(and <n - 1> more)` when more alerts fire.
  *
+ * NOTE: Alertmanager 0.25 computes a webhook's status and common labels after
+ * cutting its alerts to `max_alerts`. The count and the labels then describe
+ * the kept alerts only, while Alertmanager's own notifier counts the group.
+ *
  * @example
  * ```ts
  * // group labels {alertname: "high_memory_load"}, common labels adding
@@ -264,6 +268,12 @@ const withLinksAndImages = (
  *
  * Details: Grafana groups also get a link to Grafana's external URL, as
  * Grafana's own PagerDuty notifier adds it, and the alerts' images.
+ *
+ * NOTE: behind Alertmanager's webhook `max_alerts`, a group whose kept
+ * alerts have all resolved arrives with status `resolved` while the alerts
+ * left out may still fire, so this formats a resolve. The payload gives only
+ * the number of left-out alerts (`truncatedAlerts`), so this case looks the
+ * same as a group that resolved as a whole.
  *
  * @since 0.1.0
  * @category formatting

@@ -56,7 +56,9 @@ export class PayloadTooLarge extends Schema.TaggedClass<PayloadTooLarge>()("Payl
   readonly httpStatus = 413
   readonly logLevel = "Warn"
   get message(): string {
-    return `request body exceeds ${this.limitBytes} bytes: lower max_alerts in the sender or raise server.body_limit_bytes`
+    // Lowering Alertmanager's max_alerts is no remedy: the webhook then carries the
+    // status of the kept alerts only, and the relay can resolve a group that still fires.
+    return `request body exceeds ${this.limitBytes} bytes: raise server.body_limit_bytes`
   }
 }
 
