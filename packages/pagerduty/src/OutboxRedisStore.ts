@@ -424,7 +424,8 @@ export const make = (
         const inFlight = yield* send<number>("read counts", "HLEN", keys.owners)
         const deadLetters = yield* send<number>("read counts", "HLEN", keys.dead)
         // RESP2 replies a flat [member, score]; RESP3 clients may nest the pair.
-        const oldest = (yield* send<Array<unknown>>("read counts", "ZRANGE", keys.enqueued, "0", "0", "WITHSCORES")).flat()
+        const oldest = (yield* send<Array<unknown>>("read counts", "ZRANGE", keys.enqueued, "0", "0", "WITHSCORES"))
+          .flat()
         return {
           depth: Number(depth),
           inFlight: Number(inFlight),

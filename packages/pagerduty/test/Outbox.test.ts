@@ -274,7 +274,11 @@ describe("Outbox worker", () => {
 
 describe("Outbox items", () => {
   it("serialises bodies canonically without the routing key", () => {
-    const body = Outbox.canonicalBody({ routing_key: "R0UT1NG", payload: { summary: "x", severity: "error" }, event_action: "trigger" })
+    const body = Outbox.canonicalBody({
+      routing_key: "R0UT1NG",
+      payload: { summary: "x", severity: "error" },
+      event_action: "trigger"
+    })
     expect(body).toBe("{\"event_action\":\"trigger\",\"payload\":{\"severity\":\"error\",\"summary\":\"x\"}}")
   })
 

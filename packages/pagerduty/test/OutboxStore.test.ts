@@ -4,8 +4,10 @@ import { OutboxStore } from "../src/OutboxStore.ts"
 import { makeTestItem, stores } from "./support/outboxStores.ts"
 
 const noClaimWithin = (millis: number) =>
-  Effect.flatMap(OutboxStore, (store) =>
-    store.claim.pipe(Effect.timeoutOption(Duration.millis(millis)), Effect.map(Option.isNone)))
+  Effect.flatMap(
+    OutboxStore,
+    (store) => store.claim.pipe(Effect.timeoutOption(Duration.millis(millis)), Effect.map(Option.isNone))
+  )
 
 for (const store of stores) {
   describe(`OutboxStore (${store.name})`, () => {

@@ -74,7 +74,7 @@ export const acquire = Effect.fnUntraced(function*(options: {
         warned = true
         continue
       }
-      yield* fs.utimes(options.path, now, now).pipe(
+      yield* fs.utimes(options.path, new Date(now), new Date(now)).pipe(
         Effect.catchCause((cause) => Effect.logWarning(`failed to refresh outbox lock ${options.path}`, cause))
       )
     }

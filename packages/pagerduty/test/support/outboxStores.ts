@@ -9,7 +9,7 @@ import * as Redis from "effect/persistence/Redis"
 import * as Outbox from "../../src/Outbox.ts"
 import * as OutboxFileStore from "../../src/OutboxFileStore.ts"
 import * as OutboxRedisStore from "../../src/OutboxRedisStore.ts"
-import { OutboxStore, type OutboxItem } from "../../src/OutboxStore.ts"
+import { type OutboxItem, OutboxStore } from "../../src/OutboxStore.ts"
 
 export interface StoreCase {
   readonly name: "memory" | "file" | "redis"
@@ -22,7 +22,14 @@ export const deleteKeys = (prefix: string) =>
     const redis = yield* Redis.Redis
     let cursor = "0"
     do {
-      const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", "500")
+      const [next, keys] = yield* redis.send<[string, Array<string>]>(
+        "SCAN",
+        cursor,
+        "MATCH",
+        `${prefix}*`,
+        "COUNT",
+        "500"
+      )
       cursor = next
       if (keys.length > 0) yield* redis.send("DEL", ...keys)
     } while (cursor !== "0")
