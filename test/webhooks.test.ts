@@ -21,8 +21,12 @@ const flakyRoute = (failures: number) =>
     Effect.gen(function*() {
       const receiver = yield* WebhookReceiver.WebhookReceiver
       let seen = 0
-      yield* router.add("POST", "/flaky", (request) =>
-        ++seen <= failures ? Effect.succeed(HttpServerResponse.empty({ status: 500 })) : receiver.handle(request))
+      yield* router.add(
+        "POST",
+        "/flaky",
+        (request) =>
+          ++seen <= failures ? Effect.succeed(HttpServerResponse.empty({ status: 500 })) : receiver.handle(request)
+      )
     })
   )
 
@@ -56,7 +60,9 @@ describe("webhooks from the simulator to a handler", () => {
           expect(result._tag, eventType).toBe("Delivered")
           expect(result.responses).toEqual([202])
         }
-        const again = yield* sender.send(WebhookSender.event("incident.resolved"), { webhookId: "e2e-incident.resolved" })
+        const again = yield* sender.send(WebhookSender.event("incident.resolved"), {
+          webhookId: "e2e-incident.resolved"
+        })
         expect(again._tag).toBe("Delivered")
 
         const received: Array<string> = []
@@ -105,7 +111,11 @@ describe("webhooks from the simulator to a handler", () => {
     Effect.gen(function*() {
       yield* Effect.gen(function*() {
         const url = `${yield* baseUrl}/webhooks/pagerduty`
-        const sender = yield* WebhookSender.make({ url, secrets: [Redacted.make("stale")], retryBaseDelay: "10 millis" })
+        const sender = yield* WebhookSender.make({
+          url,
+          secrets: [Redacted.make("stale")],
+          retryBaseDelay: "10 millis"
+        })
         const result = yield* sender.send(WebhookSender.event("incident.triggered"))
         expect(result._tag).toBe("Dropped")
         expect(result.responses).toEqual([401])

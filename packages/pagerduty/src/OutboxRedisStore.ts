@@ -153,27 +153,29 @@ export const make = (
         nudge.openUnsafe()
       })
 
+    // Tokens of claim calls that failed: the call may have claimed an item whose reply was lost, so the next call
+    // reuses the token and gets that claim back. Each token is used by one call at a time.
+    const retryTokens: Array<string> = []
     const claimOnce = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const token = `${claimPrefix}:${++claimSeq}`
+      const token = retryTokens.pop() ?? `${claimPrefix}:${++claimSeq}`
       const result = yield* claimScript(
         keys.due,
         keys.leases,
         keys.owners,
         keys.items,
         keys.attempts,
+        `${prefix}receipt:${token}`,
         now,
         leaseMillis,
         token,
-        keys.listPrefix,
-        1
-      )
-      if (result === null || result.length < 5) return undefined
+        keys.listPrefix
+      ).pipe(Effect.onExit((exit) => Effect.sync(() => exit._tag === "Failure" && retryTokens.push(token))))
+      if (result.length < 4) return undefined
       const dedupKey = String(result[0])
       const stored = JSON.parse(String(result[2])) as OutboxItem
-      const claimToken = String(result[4])
-      active.set(claimToken, dedupKey)
-      const claim: Claim = { item: { ...stored, attempts: Number(result[3]) }, token: claimToken }
+      active.set(token, dedupKey)
+      const claim: Claim = { item: { ...stored, attempts: Number(result[3]) }, token }
       return claim
     })
 
