@@ -9,8 +9,8 @@
  * another's.
  *
  * The Redis store runs against a private redis-server started on a free
- * loopback port with `--appendonly yes --appendfsync always`; the file store
- * uses a directory under the OS temp dir. Deliveries go nowhere (the deliver
+ * loopback port with `--appendonly yes --appendfsync always`. The file
+ * store uses a directory under the OS temp dir. Deliveries go nowhere (the deliver
  * function only counts), so drain rates measure the store and the workers.
  */
 import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"

@@ -157,7 +157,7 @@ describe("OutboxRedisStore", () => {
         schedule: Schedule.spaced("50 millis")
       }).pipe(Effect.provideService(OutboxStore, store))
 
-      // A sender that retries an offer until it is accepted, as one answered 503 would.
+      // A sender that retries an offer until it is accepted, as a sender does after a 503.
       const producer = Effect.forEach(
         Array.from({ length: 2000 }, (_, index) => item(`key-${index % 50}`, index)),
         (next) =>

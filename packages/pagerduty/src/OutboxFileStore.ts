@@ -6,7 +6,7 @@
  * append-only log (`outbox.log` in the store's directory). Writes are grouped:
  * every offer waiting while one `fsync` runs is committed by the next one, so
  * the cost is one `fsync` per group rather than per alert, and `offer` returns
- * only once its record is on disk. When the log holds more than twice as many
+ * only once its record is on disk. When the log contains more than twice as many
  * records as there are live items, and is larger than `compactAfterBytes`, it
  * is rewritten from the current state.
  *

@@ -3,7 +3,7 @@
  *
  * A worker claims an item by taking a lease on its dedup key, which it renews
  * while the delivery runs. A key's lease expires `leaseDuration` after the
- * last renewal; a worker that crashed stops renewing, and the next claim
+ * last renewal. A worker that crashed stops renewing, so the first claim
  * after expiry hands the item out again. At most one item per dedup key is
  * in flight across every process, so per-key order holds across them.
  *
@@ -425,7 +425,7 @@ export const make = (
         const depth = yield* send<number>("read counts", "ZCARD", keys.enqueued)
         const inFlight = yield* send<number>("read counts", "HLEN", keys.owners)
         const deadLetters = yield* send<number>("read counts", "HLEN", keys.dead)
-        // RESP2 replies a flat [member, score]; RESP3 clients may nest the pair.
+        // A RESP2 reply is a flat [member, score], and RESP3 clients may nest the pair.
         const oldest = (yield* send<Array<unknown>>("read counts", "ZRANGE", keys.enqueued, "0", "0", "WITHSCORES"))
           .flat()
         return {

@@ -7,7 +7,7 @@
  * - `P items` hash id -> item JSON; `P enqueued` zset id -> ready time (depth, age, listing)
  * - `P attempts` hash id -> attempts; `P retry` hash id -> `{notBefore, lastError}`
  * - `P key:<dedupKey>` list of ids, oldest first
- * - `P due` zset dedupKey -> time its head may be claimed (keys nobody holds)
+ * - `P due` zset dedupKey -> time its head may be claimed (keys without a lease)
  * - `P leases` zset dedupKey -> lease expiry; `P owners` hash dedupKey -> claim token
  * - `P dead` hash id -> `{item, deadLetter}` JSON; `P deadIndex` zset id -> dead-letter time
  *

@@ -3,9 +3,9 @@
  * the command line.
  *
  * The commands open the store the configuration names. A file store is
- * opened with its lock, so they fail at once, naming the holder, while a relay
- * runs on the same directory: stop the relay first, or point the relay at a
- * Redis store, which many processes may open at the same time. A memory store
+ * opened with its lock, so while a relay runs on the same directory they fail
+ * at once and name the lock's holder. Stop the relay first, or use a Redis
+ * store, which many processes may open at the same time. A memory store
  * lives inside the running relay and cannot be reached from outside, so the
  * commands refuse it.
  *
