@@ -17,6 +17,9 @@
  * `appendfsync everysec` up to a second of writes can be lost in a server
  * crash, and without persistence a restart loses the whole queue.
  *
+ * NOTE: a process stopped or killed while a claim call runs can leave that
+ * call's key leased, so the key's next item waits up to `leaseDuration`.
+ *
  * NOTE: lease expiry and retry times are compared with the clock of the
  * process that runs the script call, so the workers' clocks must agree to
  * within a small fraction of `leaseDuration`.
@@ -54,6 +57,16 @@ export interface Options extends StoreOptions {
   readonly prefix?: string | undefined
   readonly leaseDuration?: Duration.Input | undefined
   readonly pollInterval?: Duration.Input | undefined
+}
+
+const groupByKey = (entries: ReadonlyArray<Entry>): Array<Array<Entry>> => {
+  const groups = new Map<string, Array<Entry>>()
+  for (const entry of entries) {
+    const group = groups.get(entry.item.dedupKey)
+    if (group === undefined) groups.set(entry.item.dedupKey, [entry])
+    else group.push(entry)
+  }
+  return Array.from(groups.values())
 }
 
 const keysFor = (prefix: string) => ({
@@ -188,11 +201,14 @@ export const make = (
       }
     })
 
-    const settled = (claim: Claim) =>
-      Effect.sync(() => {
-        active.delete(claim.token)
-        nudge.openUnsafe()
-      })
+    // A settlement stops the lease renewals whatever its outcome, so a claim whose settlement failed for good is
+    // handed out again once its lease expires instead of being renewed for the life of the process.
+    const settled = <A>(claim: Claim) => (settlement: Effect.Effect<A, OutboxError>) =>
+      settlement.pipe(
+        Effect.tap(() => Effect.sync(() => nudge.openUnsafe())),
+        Effect.ensuring(Effect.sync(() => active.delete(claim.token))),
+        Effect.asVoid
+      )
 
     const decodeEntries = (raw: ReadonlyArray<string | null>) =>
       raw.flatMap((text) => text === null ? [] : [JSON.parse(text) as unknown])
@@ -270,7 +286,7 @@ export const make = (
             claim.item.id,
             claim.token,
             now
-          )).pipe(Effect.andThen(settled(claim))),
+          )).pipe(settled(claim)),
       retry: (claim, { lastError, notBefore }) =>
         retryScript(
           keys.owners,
@@ -282,7 +298,7 @@ export const make = (
           claim.token,
           notBefore,
           JSON.stringify({ notBefore, lastError })
-        ).pipe(Effect.andThen(settled(claim))),
+        ).pipe(settled(claim)),
       release: (claim) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           releaseScript(
@@ -294,7 +310,7 @@ export const make = (
             claim.item.id,
             claim.token,
             now
-          )).pipe(Effect.andThen(settled(claim))),
+          )).pipe(settled(claim)),
       deadLetter: (claim, deadLetter) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           deadScript(
@@ -313,7 +329,7 @@ export const make = (
             claim.token,
             now,
             JSON.stringify({ item: claim.item, deadLetter })
-          )).pipe(Effect.andThen(settled(claim))),
+          )).pipe(settled(claim)),
       list: ({ limit, offset, state }) =>
         state === "queued"
           ? listQueued(offset ?? 0, limit ?? Number.MAX_SAFE_INTEGER)
@@ -323,7 +339,12 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           let remaining = replayOptions?.limit ?? Number.POSITIVE_INFINITY
           let count = 0
+          // Letters of one key are revived one after another so they keep their order; keys run concurrently.
           const reviveAll = (entries: ReadonlyArray<Entry>) =>
+            Effect.forEach(groupByKey(entries), (group) => reviveGroup(group), { concurrency: 16 }).pipe(
+              Effect.map((counts) => counts.reduce((sum, n) => sum + n, 0))
+            )
+          const reviveGroup = (entries: ReadonlyArray<Entry>) =>
             Effect.forEach(entries, (entry) => {
               const item: OutboxItem = { ...entry.item, attempts: 0, replayedAt: now }
               return reviveScript(
@@ -339,7 +360,7 @@ export const make = (
                 now,
                 item.dedupKey
               )
-            }, { concurrency: 16 }).pipe(Effect.map((results) => results.reduce((sum, n) => sum + n, 0)))
+            }).pipe(Effect.map((results) => results.reduce((sum, n) => sum + n, 0)))
           if (replayOptions?.ids !== undefined) {
             const wanted = replayOptions.ids
             for (let start = 0; start < wanted.length; start += batch) {

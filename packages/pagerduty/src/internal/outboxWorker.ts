@@ -230,9 +230,10 @@ export const run = <E, R>(
 
     const fibers = yield* Effect.forEach(workers, (state) => Effect.forkDetach(loop(state)))
     const sampler = yield* Effect.forkDetach(
+      // A failed sample (the store is down) skips one refresh; the next one runs on schedule.
       Metrics.sample(store).pipe(
-        Effect.repeat(Schedule.spaced(options.metricsInterval ?? "5 seconds")),
-        Effect.ignore
+        Effect.ignore,
+        Effect.repeat(Schedule.spaced(options.metricsInterval ?? "5 seconds"))
       )
     )
 
