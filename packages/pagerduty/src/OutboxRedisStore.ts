@@ -79,6 +79,7 @@ const keysFor = (prefix: string) => ({
   owners: `${prefix}owners`,
   dead: `${prefix}dead`,
   deadIndex: `${prefix}deadIndex`,
+  deadSequence: `${prefix}deadSequence`,
   listPrefix: `${prefix}key:`
 })
 
@@ -324,6 +325,7 @@ export const make = (
             list(claim.item.dedupKey),
             keys.dead,
             keys.deadIndex,
+            keys.deadSequence,
             claim.item.dedupKey,
             claim.item.id,
             claim.token,

@@ -9,7 +9,7 @@
  * - `P key:<dedupKey>` list of ids, oldest first
  * - `P due` zset dedupKey -> time its head may be claimed (keys without a lease)
  * - `P leases` zset dedupKey -> lease expiry; `P owners` hash dedupKey -> claim token
- * - `P dead` hash id -> `{item, deadLetter}` JSON; `P deadIndex` zset id -> dead-letter time
+ * - `P dead` hash id -> `{item, deadLetter}` JSON; `P deadIndex` zset id -> sequence number (`P deadSequence`)
  *
  * Settlements are fenced on the claim token, so a worker whose lease was
  * recovered cannot settle the newer claim of another worker.
@@ -245,6 +245,7 @@ export const deadLetter = Redis.script(
       list: string,
       dead: string,
       deadIndex: string,
+      deadSequence: string,
       dedupKey: string,
       id: string,
       token: string,
@@ -253,13 +254,14 @@ export const deadLetter = Redis.script(
     ]
   ) => args,
   {
-    numberOfKeys: 10,
+    numberOfKeys: 11,
     lua: `
 ${fence("KEYS[1]", "KEYS[2]", "ARGV[1]", "ARGV[3]")}
 redis.call("LREM", KEYS[8], 1, ARGV[2])
 ${forget("KEYS[3]", "KEYS[4]", "KEYS[5]", "KEYS[6]", "ARGV[2]")}
 redis.call("HSET", KEYS[9], ARGV[2], ARGV[5])
-redis.call("ZADD", KEYS[10], ARGV[4], ARGV[2])
+-- a counter rather than the time orders the index, so letters of one millisecond keep their order
+redis.call("ZADD", KEYS[10], redis.call("INCR", KEYS[11]), ARGV[2])
 if redis.call("LLEN", KEYS[8]) > 0 then
   redis.call("ZADD", KEYS[7], ARGV[4], ARGV[1])
 end
