@@ -1,6 +1,6 @@
 /**
  * A durable delivery queue for PagerDuty events: an alert is acknowledged to
- * its sender once the outbox holds it, and delivery workers retry it until
+ * its sender once the outbox has stored it, and delivery workers retry it until
  * PagerDuty accepts it, rejects it, or it exceeds a maximum age.
  *
  * The outbox follows the model of `effect/persistence`'s `PersistedQueue`:
@@ -74,7 +74,7 @@ export const layerStoreMemory = (options?: StoreOptions): Layer.Layer<OutboxStor
 
 /**
  * Serialises an event canonically: object keys sorted at every level, and
- * `routing_key` left out, so that the stored body holds no secret and every
+ * `routing_key` left out, so that the stored body contains no secret and every
  * attempt sends the same bytes.
  *
  * @since 0.1.0
@@ -132,8 +132,8 @@ export const makeItem = (options: {
   })
 
 /**
- * Stores an item, returning once the store holds it. Fails with `Full` when
- * the outbox holds its `maxDepth`; an id already stored is ignored.
+ * Stores an item and returns once the store has it. Fails with `Full` when
+ * the outbox already contains `maxDepth` items. An id already stored is ignored.
  *
  * @since 0.1.0
  * @category operations
@@ -188,7 +188,7 @@ export const stats: Effect.Effect<Stats, OutboxError, OutboxStore> = OutboxStore
  *   Events client). It must be safe to repeat: delivery is at least once.
  * - `concurrency`: deliveries in flight at once. Default 4. Items of one
  *   dedup key are never in flight together.
- * - `isRetryable`: tells transient failures from permanent ones. Default
+ * - `isRetryable`: returns true for transient failures, false for permanent ones. Default
  *   `Errors.classify(error).retryable`. Defects are classified the same way.
  * - `retryAfter`: the server's hint. Default: a `retryAfter` field (a
  *   `Duration` or milliseconds) on the error's reason or the error.

@@ -6,7 +6,7 @@
  * append-only log (`outbox.log` in the store's directory). Writes are grouped:
  * every offer waiting while one `fsync` runs is committed by the next one, so
  * the cost is one `fsync` per group rather than per alert, and `offer` returns
- * only once its record is on disk. When the log holds more than twice as many
+ * only once its record is on disk. When the log contains more than twice as many
  * records as there are live items, and is larger than `compactAfterBytes`, it
  * is rewritten from the current state.
  *
@@ -26,6 +26,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { resolveOptions, storeFailed } from "./internal/outboxCommon.ts"
 import { Engine } from "./internal/outboxEngine.ts"
@@ -43,6 +44,10 @@ import { type Options as StoreOptions, OutboxStore } from "./OutboxStore.ts"
  *   taken (the relay passes its pid and host name).
  * - `lockStaleAfter`: age after which a lock is taken over. Default 10 seconds.
  * - `lockRefreshInterval`: how often the holder refreshes it. Default 2 seconds.
+ * - `lockTimeout`: how long to wait for a held lock to be released or go
+ *   stale before failing with `Locked`. Default 0: fail at once, which suits
+ *   command-line tools; a relay restarted after a crash passes a little more
+ *   than `lockStaleAfter`.
  * - `compactAfterBytes`: smallest log size that is compacted. Default 8 MiB.
  *
  * @since 0.1.0
@@ -53,6 +58,7 @@ export interface Options extends StoreOptions {
   readonly owner?: string | undefined
   readonly lockStaleAfter?: Duration.Input | undefined
   readonly lockRefreshInterval?: Duration.Input | undefined
+  readonly lockTimeout?: Duration.Input | undefined
   readonly compactAfterBytes?: number | undefined
 }
 
@@ -85,12 +91,20 @@ export const make = (
     yield* fs.makeDirectory(directory, { recursive: true }).pipe(
       Effect.mapError((cause) => storeFailed("file", `create the directory ${directory}`, cause))
     )
+    const lockTimeout = Duration.fromInputUnsafe(options.lockTimeout ?? 0)
     yield* FileLock.acquire({
       path: `${directory}/outbox.lock`,
       owner: options.owner ?? "another process",
       staleAfter,
       refreshInterval
-    })
+    }).pipe(
+      Effect.retry({
+        while: (error) => error.reason._tag === "Locked" && Duration.isPositive(lockTimeout),
+        schedule: Schedule.spaced(Duration.min(refreshInterval, Duration.millis(250))).pipe(
+          Schedule.upTo({ duration: lockTimeout })
+        )
+      })
+    )
     yield* fs.remove(`${logPath}.compact`, { force: true }).pipe(Effect.ignore)
 
     const engine = new Engine()

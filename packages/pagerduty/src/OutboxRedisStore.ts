@@ -3,7 +3,7 @@
  *
  * A worker claims an item by taking a lease on its dedup key, which it renews
  * while the delivery runs. A key's lease expires `leaseDuration` after the
- * last renewal; a worker that crashed stops renewing, and the next claim
+ * last renewal. A worker that crashed stops renewing, so the first claim
  * after expiry hands the item out again. At most one item per dedup key is
  * in flight across every process, so per-key order holds across them.
  *
@@ -16,6 +16,9 @@
  * `appendfsync always` the write is on disk by then, with the default
  * `appendfsync everysec` up to a second of writes can be lost in a server
  * crash, and without persistence a restart loses the whole queue.
+ *
+ * NOTE: a process stopped or killed while a claim call runs can leave that
+ * call's key leased, so the key's next item waits up to `leaseDuration`.
  *
  * NOTE: lease expiry and retry times are compared with the clock of the
  * process that runs the script call, so the workers' clocks must agree to
@@ -56,6 +59,16 @@ export interface Options extends StoreOptions {
   readonly pollInterval?: Duration.Input | undefined
 }
 
+const groupByKey = (entries: ReadonlyArray<Entry>): Array<Array<Entry>> => {
+  const groups = new Map<string, Array<Entry>>()
+  for (const entry of entries) {
+    const group = groups.get(entry.item.dedupKey)
+    if (group === undefined) groups.set(entry.item.dedupKey, [entry])
+    else group.push(entry)
+  }
+  return Array.from(groups.values())
+}
+
 const keysFor = (prefix: string) => ({
   items: `${prefix}items`,
   enqueued: `${prefix}enqueued`,
@@ -66,6 +79,7 @@ const keysFor = (prefix: string) => ({
   owners: `${prefix}owners`,
   dead: `${prefix}dead`,
   deadIndex: `${prefix}deadIndex`,
+  deadSequence: `${prefix}deadSequence`,
   listPrefix: `${prefix}key:`
 })
 
@@ -153,27 +167,29 @@ export const make = (
         nudge.openUnsafe()
       })
 
+    // Tokens of claim calls that failed: the call may have claimed an item whose reply was lost, so the next call
+    // reuses the token and gets that claim back. Each token is used by one call at a time.
+    const retryTokens: Array<string> = []
     const claimOnce = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const token = `${claimPrefix}:${++claimSeq}`
+      const token = retryTokens.pop() ?? `${claimPrefix}:${++claimSeq}`
       const result = yield* claimScript(
         keys.due,
         keys.leases,
         keys.owners,
         keys.items,
         keys.attempts,
+        `${prefix}receipt:${token}`,
         now,
         leaseMillis,
         token,
-        keys.listPrefix,
-        1
-      )
-      if (result === null || result.length < 5) return undefined
+        keys.listPrefix
+      ).pipe(Effect.onExit((exit) => Effect.sync(() => exit._tag === "Failure" && retryTokens.push(token))))
+      if (result.length < 4) return undefined
       const dedupKey = String(result[0])
       const stored = JSON.parse(String(result[2])) as OutboxItem
-      const claimToken = String(result[4])
-      active.set(claimToken, dedupKey)
-      const claim: Claim = { item: { ...stored, attempts: Number(result[3]) }, token: claimToken }
+      active.set(token, dedupKey)
+      const claim: Claim = { item: { ...stored, attempts: Number(result[3]) }, token }
       return claim
     })
 
@@ -186,11 +202,14 @@ export const make = (
       }
     })
 
-    const settled = (claim: Claim) =>
-      Effect.sync(() => {
-        active.delete(claim.token)
-        nudge.openUnsafe()
-      })
+    // A settlement stops the lease renewals whatever its outcome, so a claim whose settlement failed for good is
+    // handed out again once its lease expires instead of being renewed for the life of the process.
+    const settled = <A>(claim: Claim) => (settlement: Effect.Effect<A, OutboxError>) =>
+      settlement.pipe(
+        Effect.tap(() => Effect.sync(() => nudge.openUnsafe())),
+        Effect.ensuring(Effect.sync(() => active.delete(claim.token))),
+        Effect.asVoid
+      )
 
     const decodeEntries = (raw: ReadonlyArray<string | null>) =>
       raw.flatMap((text) => text === null ? [] : [JSON.parse(text) as unknown])
@@ -268,7 +287,7 @@ export const make = (
             claim.item.id,
             claim.token,
             now
-          )).pipe(Effect.andThen(settled(claim))),
+          )).pipe(settled(claim)),
       retry: (claim, { lastError, notBefore }) =>
         retryScript(
           keys.owners,
@@ -280,7 +299,7 @@ export const make = (
           claim.token,
           notBefore,
           JSON.stringify({ notBefore, lastError })
-        ).pipe(Effect.andThen(settled(claim))),
+        ).pipe(settled(claim)),
       release: (claim) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           releaseScript(
@@ -292,7 +311,7 @@ export const make = (
             claim.item.id,
             claim.token,
             now
-          )).pipe(Effect.andThen(settled(claim))),
+          )).pipe(settled(claim)),
       deadLetter: (claim, deadLetter) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           deadScript(
@@ -306,12 +325,13 @@ export const make = (
             list(claim.item.dedupKey),
             keys.dead,
             keys.deadIndex,
+            keys.deadSequence,
             claim.item.dedupKey,
             claim.item.id,
             claim.token,
             now,
             JSON.stringify({ item: claim.item, deadLetter })
-          )).pipe(Effect.andThen(settled(claim))),
+          )).pipe(settled(claim)),
       list: ({ limit, offset, state }) =>
         state === "queued"
           ? listQueued(offset ?? 0, limit ?? Number.MAX_SAFE_INTEGER)
@@ -321,7 +341,12 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           let remaining = replayOptions?.limit ?? Number.POSITIVE_INFINITY
           let count = 0
+          // Letters of one key are revived one after another so they keep their order; keys run concurrently.
           const reviveAll = (entries: ReadonlyArray<Entry>) =>
+            Effect.forEach(groupByKey(entries), (group) => reviveGroup(group), { concurrency: 16 }).pipe(
+              Effect.map((counts) => counts.reduce((sum, n) => sum + n, 0))
+            )
+          const reviveGroup = (entries: ReadonlyArray<Entry>) =>
             Effect.forEach(entries, (entry) => {
               const item: OutboxItem = { ...entry.item, attempts: 0, replayedAt: now }
               return reviveScript(
@@ -337,7 +362,7 @@ export const make = (
                 now,
                 item.dedupKey
               )
-            }, { concurrency: 16 }).pipe(Effect.map((results) => results.reduce((sum, n) => sum + n, 0)))
+            }).pipe(Effect.map((results) => results.reduce((sum, n) => sum + n, 0)))
           if (replayOptions?.ids !== undefined) {
             const wanted = replayOptions.ids
             for (let start = 0; start < wanted.length; start += batch) {
@@ -423,7 +448,7 @@ export const make = (
         const depth = yield* send<number>("read counts", "ZCARD", keys.enqueued)
         const inFlight = yield* send<number>("read counts", "HLEN", keys.owners)
         const deadLetters = yield* send<number>("read counts", "HLEN", keys.dead)
-        // RESP2 replies a flat [member, score]; RESP3 clients may nest the pair.
+        // A RESP2 reply is a flat [member, score], and RESP3 clients may nest the pair.
         const oldest = (yield* send<Array<unknown>>("read counts", "ZRANGE", keys.enqueued, "0", "0", "WITHSCORES"))
           .flat()
         return {

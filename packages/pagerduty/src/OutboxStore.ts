@@ -75,7 +75,7 @@ export type OutboxItem = typeof OutboxItem.Type
  * - `Rejected`: a delivery failed with a permanent error (PagerDuty's 400).
  * - `Expired`: transient failures went on past the worker's `maxAge`.
  *
- * `lastResponse` holds what the last attempt returned, as text, when the
+ * `lastResponse` is what the last attempt returned, as text, when the
  * error carried one. `at` is epoch milliseconds.
  *
  * @since 0.1.0
@@ -137,7 +137,7 @@ export interface Stats {
 }
 
 /**
- * The outbox holds its configured maximum of items.
+ * The outbox contains its configured maximum of items.
  *
  * @since 0.1.0
  * @category errors
@@ -233,8 +233,8 @@ export class OutboxError extends Schema.TaggedError<OutboxError>()("OutboxError"
 /**
  * The storage behind an outbox.
  *
- * `offer` returns once the store holds the item, and ignores an id it
- * already holds. `claim` waits until an item is due and hands out at most one
+ * `offer` returns once the store has the item, and ignores an id it
+ * already stores. `claim` waits until an item is due and hands out at most one
  * item per dedup key at a time: the key's oldest, so later items of a key
  * never overtake an earlier one. `release` returns a claimed item without
  * counting the attempt.

@@ -154,6 +154,24 @@ for (const store of stores) {
         expect(left?.item.id).toBe(a.id)
       })))
 
+    it.live("replays a key's dead letters in order", () =>
+      run(Effect.gen(function*() {
+        const outbox = yield* OutboxStore
+        const items = Array.from({ length: 4 }, (_, i) => makeTestItem("k", i % 2 === 0 ? "trigger" : "resolve"))
+        for (const item of items) yield* outbox.offer(item)
+        for (let i = 0; i < items.length; i++) {
+          yield* outbox.deadLetter(yield* outbox.claim, { reason: "Rejected", detail: "no", at: i })
+        }
+        expect(yield* outbox.replay()).toBe(4)
+        const order: Array<string> = []
+        for (let i = 0; i < items.length; i++) {
+          const claim = yield* outbox.claim
+          order.push(claim.item.id)
+          yield* outbox.complete(claim)
+        }
+        expect(order).toEqual(items.map((item) => item.id))
+      })))
+
     it.live("purges queued items but keeps held ones", () =>
       run(Effect.gen(function*() {
         const outbox = yield* OutboxStore

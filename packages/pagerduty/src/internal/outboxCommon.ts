@@ -13,9 +13,13 @@ export const resolveOptions = (options: Options | undefined) => {
 export const storeFailed = (store: string, operation: string, cause: unknown): OutboxError =>
   new OutboxError({ reason: new StoreFailed({ store, operation, detail: describeCause(cause) }) })
 
+// Wrapper errors (RedisError, PlatformError) carry the useful message in their cause.
 const describeCause = (cause: unknown): string => {
+  if (typeof cause === "object" && cause !== null && "cause" in cause && cause.cause !== undefined) {
+    const inner = describeCause(cause.cause)
+    if (inner.length > 0) return inner
+  }
   if (cause instanceof Error) return cause.message
-  if (typeof cause === "object" && cause !== null && "cause" in cause) return describeCause(cause.cause)
   return String(cause)
 }
 

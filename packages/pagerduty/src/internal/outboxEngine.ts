@@ -35,7 +35,7 @@ export class Engine {
   private inFlight = 0
   private tokenSeq = 0
   // The latest time `claim` saw. A key is due at the later of this and its head's `notBefore`, so fresh items are due
-  // at once (whatever their enqueue time says) and a retried key, due at its `notBefore`, queues behind keys that
+  // at once (whatever their enqueue time is) and a retried key, due at its `notBefore`, queues behind keys that
   // became due earlier rather than behind every later offer.
   private now = 0
 

@@ -62,7 +62,7 @@ export const acquire = Effect.fnUntraced(function*(options: {
   }
 
   // NOTE: a heartbeat delayed past `staleAfter` (a stopped or swapped-out process) lets another process take the lock
-  // over while this one still runs; the heartbeat then finds a foreign token and logs it, but cannot stop the writes.
+  // over while this one still runs. The heartbeat then finds a foreign token and logs it, but cannot stop the writes.
   let warned = false
   yield* Effect.gen(function*() {
     while (true) {
@@ -74,7 +74,7 @@ export const acquire = Effect.fnUntraced(function*(options: {
         warned = true
         continue
       }
-      yield* fs.utimes(options.path, now, now).pipe(
+      yield* fs.utimes(options.path, new Date(now), new Date(now)).pipe(
         Effect.catchCause((cause) => Effect.logWarning(`failed to refresh outbox lock ${options.path}`, cause))
       )
     }

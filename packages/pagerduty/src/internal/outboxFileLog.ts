@@ -161,6 +161,9 @@ export const makeWriter = Effect.fnUntraced(function*(options: {
     Effect.catchCause((cause) => Effect.logWarning(`outbox log ${options.path}: compaction failed`, cause))
   )
 
+  // A log created just now is durable only once its directory entry is.
+  yield* syncDirectory
+
   yield* Effect.gen(function*() {
     while (true) {
       yield* wake.await

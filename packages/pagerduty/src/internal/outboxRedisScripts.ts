@@ -7,9 +7,9 @@
  * - `P items` hash id -> item JSON; `P enqueued` zset id -> ready time (depth, age, listing)
  * - `P attempts` hash id -> attempts; `P retry` hash id -> `{notBefore, lastError}`
  * - `P key:<dedupKey>` list of ids, oldest first
- * - `P due` zset dedupKey -> time its head may be claimed (keys nobody holds)
+ * - `P due` zset dedupKey -> time its head may be claimed (keys without a lease)
  * - `P leases` zset dedupKey -> lease expiry; `P owners` hash dedupKey -> claim token
- * - `P dead` hash id -> `{item, deadLetter}` JSON; `P deadIndex` zset id -> dead-letter time
+ * - `P dead` hash id -> `{item, deadLetter}` JSON; `P deadIndex` zset id -> sequence number (`P deadSequence`)
  *
  * Settlements are fenced on the claim token, so a worker whose lease was
  * recovered cannot settle the newer claim of another worker.
@@ -72,8 +72,13 @@ return 1
 ).withReturnType<number>()
 
 /**
- * Recovers expired leases, then claims the heads of up to `count` due keys.
- * Returns flat `[dedupKey, id, item, attempts, token]` groups.
+ * Recovers expired leases, then claims the head of the first due key under
+ * `token`. Returns `[dedupKey, id, item, attempts]`, or an empty array.
+ *
+ * A claim leaves a receipt under its token for the lease's duration. A caller
+ * whose call failed (the connection dropped before the reply) calls again with
+ * the same token and gets the claim the first call made, instead of leaving
+ * that key leased until the lease expires.
  *
  * NOTE: the per-key lists are named from data inside the script rather than
  * passed as KEYS. They share the prefix's hash tag, so on Redis Cluster they
@@ -88,17 +93,28 @@ export const claim = Redis.script(
       owners: string,
       items: string,
       attempts: string,
+      receipt: string,
       now: number,
       leaseMillis: number,
       token: string,
-      listPrefix: string,
-      count: number
+      listPrefix: string
     ]
   ) => args,
   {
-    numberOfKeys: 5,
+    numberOfKeys: 6,
     lua: `
 local now = tonumber(ARGV[1])
+local receipt = redis.call("GET", KEYS[6])
+if receipt then
+  local separator = string.find(receipt, "\\n", 1, true)
+  local key = string.sub(receipt, 1, separator - 1)
+  local id = string.sub(receipt, separator + 1)
+  local item = redis.call("HGET", KEYS[4], id)
+  if item and redis.call("HGET", KEYS[3], key) == ARGV[3] then
+    return { key, id, item, tonumber(redis.call("HGET", KEYS[5], id) or "1") }
+  end
+  return {}
+end
 local expired = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", now, "LIMIT", 0, 100)
 for _, key in ipairs(expired) do
   redis.call("ZREM", KEYS[2], key)
@@ -107,9 +123,12 @@ for _, key in ipairs(expired) do
     redis.call("ZADD", KEYS[1], now, key)
   end
 end
-local keys = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[5]))
-local result = {}
-for i, key in ipairs(keys) do
+while true do
+  local due = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, 1)
+  local key = due[1]
+  if not key then
+    return {}
+  end
   redis.call("ZREM", KEYS[1], key)
   local list = ARGV[4] .. key
   while true do
@@ -120,24 +139,18 @@ for i, key in ipairs(keys) do
     local item = redis.call("HGET", KEYS[4], id)
     if item then
       local attempts = redis.call("HINCRBY", KEYS[5], id, 1)
-      local token = ARGV[3] .. ":" .. i
       redis.call("ZADD", KEYS[2], now + tonumber(ARGV[2]), key)
-      redis.call("HSET", KEYS[3], key, token)
-      table.insert(result, key)
-      table.insert(result, id)
-      table.insert(result, item)
-      table.insert(result, attempts)
-      table.insert(result, token)
-      break
+      redis.call("HSET", KEYS[3], key, ARGV[3])
+      redis.call("SET", KEYS[6], key .. "\\n" .. id, "PX", ARGV[2])
+      return { key, id, item, attempts }
     end
     -- an id whose item is gone (purged) is dropped
     redis.call("LPOP", list)
   end
 end
-return result
 `
   }
-).withReturnType<ReadonlyArray<string | number> | null>()
+).withReturnType<ReadonlyArray<string | number>>()
 
 export const complete = Redis.script(
   (
@@ -232,6 +245,7 @@ export const deadLetter = Redis.script(
       list: string,
       dead: string,
       deadIndex: string,
+      deadSequence: string,
       dedupKey: string,
       id: string,
       token: string,
@@ -240,13 +254,14 @@ export const deadLetter = Redis.script(
     ]
   ) => args,
   {
-    numberOfKeys: 10,
+    numberOfKeys: 11,
     lua: `
 ${fence("KEYS[1]", "KEYS[2]", "ARGV[1]", "ARGV[3]")}
 redis.call("LREM", KEYS[8], 1, ARGV[2])
 ${forget("KEYS[3]", "KEYS[4]", "KEYS[5]", "KEYS[6]", "ARGV[2]")}
 redis.call("HSET", KEYS[9], ARGV[2], ARGV[5])
-redis.call("ZADD", KEYS[10], ARGV[4], ARGV[2])
+-- a counter rather than the time orders the index, so letters of one millisecond keep their order
+redis.call("ZADD", KEYS[10], redis.call("INCR", KEYS[11]), ARGV[2])
 if redis.call("LLEN", KEYS[8]) > 0 then
   redis.call("ZADD", KEYS[7], ARGV[4], ARGV[1])
 end

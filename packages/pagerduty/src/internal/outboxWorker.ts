@@ -3,7 +3,6 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -105,14 +104,20 @@ export const run = <E, R>(
     const isRetryable = options.isRetryable ?? ((error: E) => Errors.classify(error).retryable)
     const retryAfter = options.retryAfter ?? defaultRetryAfter
     const lastResponse = options.lastResponse ?? defaultLastResponse
-    const stop = Deferred.makeUnsafe<void>()
     const deliveries = Metrics.deliveries(store.kind)
+    const counted = (outcome: string) => Metric.update(Metric.withAttributes(deliveries, { outcome }), 1)
+    const countDelivered = counted("delivered")
+    const countRetried = counted("retried")
+    const countInterrupted = counted("interrupted")
 
-    // Store failures are retried quietly after the first one is logged; a recovery re-arms the log.
-    let storeFailing = false
+    // A settlement that keeps failing (the store is down) is given up after 30 seconds: the item stays claimed until
+    // its lease expires or the process restarts, and is then delivered again.
+    const settleSchedule = Schedule.exponential(Duration.millis(100)).pipe(
+      Schedule.upTo({ duration: Duration.seconds(30) })
+    )
     const settle = (effect: Effect.Effect<void, unknown>, what: string) =>
       effect.pipe(
-        Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.upTo({ duration: "30 seconds" }))),
+        Effect.retry(settleSchedule),
         Effect.catchCause((cause) =>
           Effect.logWarning(`outbox: failed to ${what}; the item will be delivered again`, cause)
         )
@@ -121,7 +126,7 @@ export const run = <E, R>(
     const deadLetter = (claim: Claim, deadLetter: DeadLetter, outcome: "rejected" | "expired") =>
       Effect.andThen(
         settle(store.deadLetter(claim, deadLetter), "record a dead letter"),
-        Metric.update(Metric.withAttributes(deliveries, { outcome }), 1)
+        counted(outcome)
       )
 
     const settleFailure = (claim: Claim, cause: Cause.Cause<E>) =>
@@ -152,98 +157,90 @@ export const run = <E, R>(
         // The last retry runs at the deadline rather than after it.
         const notBefore = Math.min(now + wait, deadline)
         yield* settle(store.retry(claim, { notBefore, lastError: detail }), "schedule a retry")
-        yield* Metric.update(Metric.withAttributes(deliveries, { outcome: "retried" }), 1)
+        yield* countRetried
       })
 
-    const handle = (claim: Claim) =>
+    // Runs uninterruptibly except for `deliver`, so a claimed item is always settled.
+    const handle = (claim: Claim, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+      Effect.gen(function*() {
+        const item = claim.item
+        const now = yield* Clock.currentTimeMillis
+        if (maxAgeMillis !== undefined && now - readyAt(item) > maxAgeMillis) {
+          return yield* deadLetter(claim, {
+            reason: "Expired",
+            detail: `older than maxAge before attempt ${item.attempts}`,
+            at: now
+          }, "expired")
+        }
+        const links = item.traceContext === undefined ? [] : [{
+          span: Tracer.externalSpan(item.traceContext),
+          attributes: {}
+        }]
+        const exit = yield* Effect.exit(restore(
+          options.deliver(item).pipe(
+            Effect.withSpan("Outbox.deliver", {
+              links,
+              attributes: {
+                "pagerduty.outbox.item_id": item.id,
+                "pagerduty.outbox.route": item.route,
+                "pagerduty.event.action": item.action,
+                "pagerduty.outbox.attempt": item.attempts
+              }
+            }, { captureStackTrace: false })
+          )
+        ))
+        if (Exit.isSuccess(exit)) {
+          yield* settle(store.complete(claim), "record a delivery")
+          return yield* countDelivered
+        }
+        if (Cause.hasInterruptsOnly(exit.cause)) {
+          yield* settle(store.release(claim), "release an item")
+          return yield* countInterrupted
+        }
+        yield* settleFailure(claim, exit.cause)
+      })
+
+    // Stopping interrupts the workers that wait for an item; a worker that holds one finishes it first. The claim is
+    // the only interruptible step before `handle`, so an item a claim returned is always handled.
+    let stopped = false
+    const workers = Array.from({ length: concurrency }, () => ({ waiting: false }))
+    let storeFailing = false
+    const loop = (state: { waiting: boolean }) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const item = claim.item
-          const now = yield* Clock.currentTimeMillis
-          if (maxAgeMillis !== undefined && now - readyAt(item) > maxAgeMillis) {
-            return yield* deadLetter(claim, {
-              reason: "Expired",
-              detail: `older than maxAge before attempt ${item.attempts}`,
-              at: now
-            }, "expired")
+          while (!stopped) {
+            state.waiting = true
+            const claimed = yield* Effect.exit(restore(store.claim))
+            state.waiting = false
+            if (Exit.isSuccess(claimed)) {
+              storeFailing = false
+              yield* handle(claimed.value, restore)
+              continue
+            }
+            if (Cause.hasInterruptsOnly(claimed.cause)) return
+            // Store failures are logged once per outage.
+            if (!storeFailing) yield* Effect.logWarning("outbox: failed to claim an item; retrying", claimed.cause)
+            storeFailing = true
+            state.waiting = true
+            yield* Effect.exit(restore(Effect.sleep(Duration.seconds(1))))
+            state.waiting = false
           }
-          const links = item.traceContext === undefined ? [] : [{
-            span: Tracer.externalSpan(item.traceContext),
-            attributes: {}
-          }]
-          const exit = yield* Effect.exit(restore(
-            options.deliver(item).pipe(
-              Effect.withSpan("Outbox.deliver", {
-                links,
-                attributes: {
-                  "pagerduty.outbox.item_id": item.id,
-                  "pagerduty.outbox.route": item.route,
-                  "pagerduty.event.action": item.action,
-                  "pagerduty.outbox.attempt": item.attempts
-                }
-              })
-            )
-          ))
-          if (Exit.isSuccess(exit)) {
-            yield* settle(store.complete(claim), "record a delivery")
-            return yield* Metric.update(Metric.withAttributes(deliveries, { outcome: "delivered" }), 1)
-          }
-          if (Cause.hasInterruptsOnly(exit.cause)) {
-            yield* settle(store.release(claim), "release an item")
-            return yield* Metric.update(Metric.withAttributes(deliveries, { outcome: "interrupted" }), 1)
-          }
-          yield* settleFailure(claim, exit.cause)
         })
       )
 
-    // Claims in a child fiber, so a stop never drops a claim that completed at the same moment: it is released.
-    const claimUnlessStopped = Effect.gen(function*() {
-      const fiber = yield* Effect.forkChild(store.claim)
-      const first = yield* Effect.raceFirst(
-        Effect.as(Fiber.await(fiber), "claimed" as const),
-        Effect.as(Deferred.await(stop), "stopped" as const)
-      )
-      if (first === "stopped") {
-        yield* Fiber.interrupt(fiber)
-        const exit = yield* Fiber.await(fiber)
-        if (Exit.isSuccess(exit)) yield* settle(store.release(exit.value), "release an item")
-        return undefined
-      }
-      return yield* Fiber.join(fiber)
-    })
-
-    const loop = Effect.gen(function*() {
-      while (!Deferred.isDoneUnsafe(stop)) {
-        const claimed = yield* claimUnlessStopped.pipe(
-          Effect.tap(() => Effect.sync(() => storeFailing = false)),
-          Effect.catchCause((cause) =>
-            Effect.gen(function*() {
-              if (!storeFailing) yield* Effect.logWarning("outbox: failed to claim an item; retrying", cause)
-              storeFailing = true
-              yield* Effect.sleep("1 second")
-              return undefined
-            })
-          )
-        )
-        if (claimed !== undefined) yield* handle(claimed)
-      }
-    })
-
-    const fibers = yield* Effect.forEach(
-      Array.from({ length: concurrency }),
-      () => Effect.forkDetach(loop),
-      { concurrency: "unbounded" }
-    )
+    const fibers = yield* Effect.forEach(workers, (state) => Effect.forkDetach(loop(state)))
     const sampler = yield* Effect.forkDetach(
+      // A failed sample (the store is down) skips one refresh; the next one runs on schedule.
       Metrics.sample(store).pipe(
-        Effect.repeat(Schedule.spaced(options.metricsInterval ?? "5 seconds")),
-        Effect.ignore
+        Effect.ignore,
+        Effect.repeat(Schedule.spaced(options.metricsInterval ?? "5 seconds"))
       )
     )
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        Deferred.doneUnsafe(stop, Exit.void)
+        stopped = true
+        yield* Effect.forEach(fibers, (fiber, index) => workers[index]!.waiting ? Fiber.interrupt(fiber) : Effect.void)
         const finished = yield* Fiber.awaitAll(fibers).pipe(Effect.timeoutOption(shutdownTimeout))
         if (finished._tag === "None") yield* Fiber.interruptAll(fibers)
         yield* Fiber.interrupt(sampler)
