@@ -36,6 +36,7 @@ import * as Redis from "effect/persistence/Redis"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { createServer } from "node:http"
+import { hostname } from "node:os"
 import * as Relay from "./Relay.ts"
 import * as RelayRoutes from "./RelayRoutes.ts"
 
@@ -55,7 +56,13 @@ const outboxStoreLayer = (config: Config.RelayConfigShape) => {
     case "memory":
       return Outbox.layerStoreMemory(options)
     case "file":
-      return OutboxFileStore.layer({ ...options, directory: config.outbox.path ?? "./pd-relay-outbox" }).pipe(
+      return OutboxFileStore.layer({
+        ...options,
+        directory: config.outbox.path ?? "./pd-relay-outbox",
+        owner: `pd-relay pid ${process.pid} on ${hostname()}`,
+        // A relay restarted right after a crash waits for the dead process's lock to go stale.
+        lockTimeout: Duration.seconds(15)
+      }).pipe(
         Layer.provide(NodeFileSystem.layer)
       )
     case "redis":
