@@ -40,10 +40,17 @@ import { hostname } from "node:os"
 import * as Relay from "./Relay.ts"
 import * as RelayRoutes from "./RelayRoutes.ts"
 
-const eventsClientOptions = (config: Config.RelayConfigShape): EventsClient.Options =>
-  config.pagerduty.events_url !== undefined
-    ? { baseUrl: config.pagerduty.events_url }
-    : { region: config.pagerduty.region! }
+const eventsClientOptions = (config: Config.RelayConfigShape): EventsClient.Options => {
+  // The outbox owns retries, so one send is one attempt bounded by the attempt timeout.
+  const timeouts = {
+    retry: false as const,
+    timeout: Duration.seconds(config.policy.attempt_timeout_seconds),
+    deadline: Duration.seconds(config.policy.attempt_timeout_seconds + 1)
+  }
+  return config.pagerduty.events_url !== undefined
+    ? { ...timeouts, baseUrl: config.pagerduty.events_url }
+    : { ...timeouts, region: config.pagerduty.region! }
+}
 
 const redisLayer = (config: Config.RelayConfigShape): Layer.Layer<Redis.Redis, unknown> =>
   config.redis === undefined
