@@ -336,8 +336,27 @@ export const make = Effect.fnUntraced(function*(
 
   const limiterKey = (key: string) => `${policy.api}:${key}`
   const keyFromLimiter = new Map<string, string>()
+  // The shared adaptive state is read only for keys whose calls met a 429 in
+  // this process within the last hour, which saves one Redis round trip per
+  // call while PagerDuty accepts everything.
+  // NOTE: a process that has met no 429 itself does not follow a rate that
+  // other processes learned; the sliding window alone paces it until then.
+  const adaptiveUntil = new Map<string, number>()
+  const adaptiveWatch = Duration.toMillis(Duration.hours(1))
+  const inactive: RateLimiter.AdaptiveConsumeResult = { delay: Duration.zero, epoch: 0, phase: "inactive" }
   const limiter = RateLimiter.RateLimiter.of({
     ...baseLimiter,
+    adaptiveConsume: (options) =>
+      Effect.clockWith((clock) =>
+        clock.currentTimeMillisUnsafe() < (adaptiveUntil.get(options.key) ?? 0)
+          ? baseLimiter.adaptiveConsume(options)
+          : Effect.succeed(inactive)
+      ),
+    adaptiveFeedback: (options) =>
+      Effect.clockWith((clock) => {
+        if (options.status === 429) adaptiveUntil.set(options.key, clock.currentTimeMillisUnsafe() + adaptiveWatch)
+        return baseLimiter.adaptiveFeedback(options)
+      }),
     consume: (options) =>
       Effect.tap(baseLimiter.consume(options), ({ delay }) =>
         Duration.isZero(delay) ? Effect.void : Metric.update(
