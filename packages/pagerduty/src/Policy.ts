@@ -134,10 +134,10 @@ const validate = (policy: Policy): Policy => {
 
 /**
  * The Events API policy: 110 events a minute per routing key over a sliding
- * window (PagerDuty allows about 120 in any 60 seconds), a breaker that opens
- * after 5 consecutive failed calls for 30 seconds, doubling up to 5 minutes,
- * 10 concurrent calls per routing key and a 10-second timeout per attempt.
- * Every field can be overridden.
+ * window, a margin below the about 120 in any 60 seconds PagerDuty documents.
+ * Its breaker opens after 5 consecutive failed calls for 30 seconds, doubling
+ * up to 5 minutes. It allows 10 concurrent calls per routing key and 10
+ * seconds per attempt. Every field can be overridden.
  *
  * @since 0.1.0
  * @category constructors
@@ -340,7 +340,7 @@ export const make = Effect.fnUntraced(function*(
   // this process within the last hour, which saves one Redis round trip per
   // call while PagerDuty accepts everything.
   // NOTE: a process that has met no 429 itself does not follow a rate that
-  // other processes learned; the sliding window alone paces it until then.
+  // other processes learned, so until then the sliding window alone paces it.
   const adaptiveUntil = new Map<string, number>()
   const adaptiveWatch = Duration.toMillis(Duration.hours(1))
   const inactive: RateLimiter.AdaptiveConsumeResult = { delay: Duration.zero, epoch: 0, phase: "inactive" }

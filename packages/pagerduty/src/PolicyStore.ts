@@ -30,7 +30,7 @@ import * as Fallback from "./internal/fallback.ts"
 import * as SlidingWindow from "./SlidingWindow.ts"
 
 /**
- * Where the policy's state lives: `memory` (configured without Redis),
+ * The location of the policy's state: `memory` (configured without Redis),
  * `shared` (Redis) or `degraded` (Redis configured but failing, so memory).
  *
  * @since 0.1.0

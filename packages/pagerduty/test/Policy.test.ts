@@ -27,7 +27,7 @@ interface Reply {
   readonly headers?: Record<string, string>
 }
 
-// A client that answers each request with the next reply (the last one
+// A client that returns the next reply for each request (the last one
 // repeats) and counts requests.
 const scripted = (replies: ReadonlyArray<Reply>) => {
   const state = { requests: 0 }
