@@ -1,0 +1,194 @@
+/**
+ * `pd-relay serve`: the relay as a long-running program.
+ *
+ * Shutdown order matters for the promise that an accepted alert is never
+ * lost. On SIGTERM or SIGINT the intake first answers 503 with `Retry-After`,
+ * then the outbox workers finish the deliveries in flight up to
+ * `server.shutdown_timeout_seconds` and leave the rest in the store, and the
+ * HTTP server closes last.
+ *
+ * @since 0.1.0
+ */
+import * as Cache from "@effect-pagerduty/pagerduty/Cache"
+import * as Config from "@effect-pagerduty/pagerduty/Config"
+import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
+import * as EventsClient from "@effect-pagerduty/pagerduty/EventsClient"
+import * as Health from "@effect-pagerduty/pagerduty/Health"
+import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
+import * as OutboxFileStore from "@effect-pagerduty/pagerduty/OutboxFileStore"
+import * as OutboxRedisStore from "@effect-pagerduty/pagerduty/OutboxRedisStore"
+import * as OutboxStore from "@effect-pagerduty/pagerduty/OutboxStore"
+import * as WebhookReceiver from "@effect-pagerduty/pagerduty/WebhookReceiver"
+import * as IoRedis from "@effect-pagerduty/redis/IoRedis"
+import { NodeFileSystem, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import type * as Arr from "effect/Array"
+import * as EffectConfig from "effect/Config"
+import * as Digest from "effect/crypto/Digest"
+import * as Mac from "effect/crypto/Mac"
+import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServer from "effect/http/HttpServer"
+import * as Layer from "effect/Layer"
+import * as PersistedQueue from "effect/persistence/PersistedQueue"
+import * as Redis from "effect/persistence/Redis"
+import type * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import { createServer } from "node:http"
+import * as Relay from "./Relay.ts"
+import * as RelayRoutes from "./RelayRoutes.ts"
+
+const eventsClientOptions = (config: Config.RelayConfigShape): EventsClient.Options =>
+  config.pagerduty.events_url !== undefined
+    ? { baseUrl: config.pagerduty.events_url }
+    : { region: config.pagerduty.region! }
+
+const redisLayer = (config: Config.RelayConfigShape): Layer.Layer<Redis.Redis, unknown> =>
+  config.redis === undefined
+    ? Layer.effect(Redis.Redis, Effect.die(new RangeError("a Redis store is configured but redis.url is not")))
+    : IoRedis.layerConfig({ url: EffectConfig.succeed(config.redis.url) })
+
+const outboxStoreLayer = (config: Config.RelayConfigShape) => {
+  const options = { maxDepth: config.outbox.max_depth }
+  switch (config.outbox.store) {
+    case "memory":
+      return Outbox.layerStoreMemory(options)
+    case "file":
+      return OutboxFileStore.layer({ ...options, directory: config.outbox.path ?? "./pd-relay-outbox" }).pipe(
+        Layer.provide(NodeFileSystem.layer)
+      )
+    case "redis":
+      return OutboxRedisStore.layer(options).pipe(Layer.provide(redisLayer(config)))
+  }
+}
+
+const cacheLayer = (config: Config.RelayConfigShape) =>
+  config.redis === undefined
+    ? Cache.layerMemory({ capacity: 100_000 })
+    : Cache.layer().pipe(Layer.provide(Cache.layerStoreRedis()), Layer.provide(redisLayer(config)))
+
+const webhookRoutes = (config: Config.RelayConfigShape) => {
+  const webhooks = config.webhooks
+  if (webhooks === undefined) return Layer.empty
+  const handlers = WebhookReceiver.handlers().onAny((event) =>
+    Effect.logInfo("webhook event received").pipe(
+      Effect.annotateLogs({ event_type: event.event_type, event_id: event.id, resource_type: event.resource_type })
+    )
+  )
+  // With Redis configured, queued webhook events survive a crash of the relay after its 202.
+  const queue = config.redis === undefined
+    ? PersistedQueue.layerStoreMemory
+    : PersistedQueue.layerStoreRedis({ prefix: "{pd-relay-webhooks}:" }).pipe(Layer.provide(redisLayer(config)))
+  return WebhookReceiver.layerRoute.pipe(
+    Layer.provide(WebhookReceiver.layer({
+      secrets: webhooks.secrets as unknown as Arr.NonEmptyReadonlyArray<Redacted.Redacted<string>>,
+      handlers,
+      path: webhooks.path as HttpRouter.PathInput,
+      rejectStatus: webhooks.bad_signature_status
+    })),
+    Layer.provide([
+      cacheLayer(config),
+      PersistedQueue.layer.pipe(Layer.provide(queue)),
+      Mac.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto))
+    ])
+  )
+}
+
+/**
+ * Builds the relay from a configuration: stores, intake routes and delivery
+ * workers, served on the configured host and port until interrupted.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (config: Config.RelayConfigShape, options: {
+  /** Called with the URL once the server listens. */
+  readonly onListening?: ((url: string) => Effect.Effect<void>) | undefined
+} = {}) =>
+  Effect.scoped(Effect.gen(function*() {
+    const accepting = yield* Ref.make(true)
+    const routes = Relay.routesOf(config)
+    const auth = config.intake.auth
+    const jwt = auth.jwt
+
+    const Settings = Layer.succeed(RelayRoutes.IntakeSettings)({
+      credentials: {
+        bearerTokens: auth.bearer_tokens ?? [],
+        basic: (auth.basic ?? []).map((user) => ({ username: user.username, password: user.password })),
+        verifyBearer: jwt === undefined ? undefined : (token: string) =>
+          Crypto.verifyJwt(jwt.secret, token, {
+            issuer: jwt.issuer,
+            audience: jwt.audience,
+            requiredClaims: ["exp"]
+          }).pipe(
+            Effect.map((claims) => `jwt:${typeof claims.sub === "string" ? claims.sub : "anonymous"}`),
+            Effect.provide(Crypto.layerWebCrypto)
+          )
+      },
+      insecureNoAuth: config.intake.insecure_no_auth,
+      bodyLimitBytes: config.server.body_limit_bytes,
+      accepting
+    })
+
+    const Base = Layer.mergeAll(
+      Health.layer({ secrets: Config.secretsOf(config) }),
+      outboxStoreLayer(config),
+      cacheLayer(config),
+      Digest.layerWebCrypto,
+      SecureRandom.layerWebCrypto,
+      EventsClient.layer(eventsClientOptions(config)).pipe(
+        Layer.provide([NodeHttpClient.layerUndici, Digest.layerWebCrypto, SecureRandom.layerWebCrypto])
+      )
+    )
+
+    const Checks = Layer.effectDiscard(Effect.gen(function*() {
+      const health = yield* Health.Health
+      const store = yield* OutboxStore.OutboxStore
+      yield* health.register("event-loop", Effect.void, { kind: "liveness" })
+      yield* health.register("outbox", Effect.provideService(Outbox.stats, OutboxStore.OutboxStore, store), {
+        kind: "readiness"
+      })
+      yield* health.register(
+        "intake",
+        Effect.flatMap(Ref.get(accepting), (open) => open ? Effect.void : Effect.fail("shutting down")),
+        { kind: "readiness" }
+      )
+    }))
+
+    const Server = HttpRouter.serve(
+      Layer.mergeAll(RelayRoutes.layer, RelayRoutes.layerOperations, webhookRoutes(config)),
+      {
+        disableListenLog: true,
+        disableLogger: true
+      }
+    ).pipe(
+      Layer.provide([Relay.layerIngress(config), Settings, Checks]),
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { host: config.server.host, port: config.server.port }))
+    )
+
+    // The server and the stores live in this outer scope, so they close after the workers below.
+    const context = yield* Layer.build(Layer.provideMerge(Server, Base))
+    const server = yield* Effect.provide(HttpServer.HttpServer, context)
+    const url = HttpServer.formatAddress(server.address)
+    yield* Effect.logInfo(`pd-relay listening on ${url}`)
+    if (options.onListening) yield* options.onListening(url)
+
+    yield* Effect.scoped(
+      Effect.gen(function*() {
+        yield* Layer.build(Outbox.layerWorker({
+          deliver: Relay.deliver(routes),
+          concurrency: config.policy.concurrency,
+          shutdownTimeout: Duration.seconds(config.server.shutdown_timeout_seconds),
+          ...(config.outbox.max_age_seconds === undefined
+            ? {}
+            : { maxAge: Duration.seconds(config.outbox.max_age_seconds) })
+        }))
+        // Registered after the workers, so it runs first when the scope closes.
+        yield* Effect.addFinalizer(() =>
+          Effect.andThen(Ref.set(accepting, false), Effect.logInfo("pd-relay stopping: intake answers 503"))
+        )
+        return yield* Effect.never
+      }).pipe(Effect.provide(context))
+    )
+  }))
