@@ -63,8 +63,8 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as Breaker from "./Breaker.ts"
 import * as Errors from "./Errors.ts"
-import { honouringHint } from "./internal/retry.ts"
 import type * as PolicyStore from "./PolicyStore.ts"
+import * as Retry from "./Retry.ts"
 import * as SlidingWindow from "./SlidingWindow.ts"
 
 /**
@@ -94,7 +94,11 @@ export interface Policy {
   readonly api: string
   /** Retries of transient failures inside the breaker. */
   readonly retry: Schedule.Schedule<unknown, unknown>
-  /** Retries of breaker rejections outside it; each waits at least the rejection's `retryAfter`. */
+  /**
+   * Retries of breaker rejections outside the breaker. The default, built with
+   * `Retry.schedule`, waits at least each rejection's `retryAfter`, and a
+   * custom schedule should read it the same way.
+   */
   readonly rejectionRetry: Schedule.Schedule<unknown, unknown>
   readonly rateLimit: RateLimit | undefined
   readonly circuitBreaker: Breaker.Options | undefined
@@ -108,17 +112,25 @@ export interface Policy {
   readonly maxRetryAfter: Duration.Input
 }
 
-// Exponential from 1 second, each delay capped at 30 seconds and jittered, at most 5 retries.
-const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.max([
-  Schedule.jittered(Schedule.min([Schedule.exponential("1 second", 2), Schedule.spaced("30 seconds")])),
-  Schedule.recurs(5)
-])
+const isBreakerError = (u: unknown): u is CircuitBreaker.CircuitBreakerError =>
+  Predicate.hasProperty(u, CircuitBreaker.ErrorTypeId)
 
-// Each rejection waits at least its `retryAfter`, see `honouringHint`.
-const defaultRejectionRetry: Schedule.Schedule<unknown, unknown> = Schedule.max([
-  Schedule.spaced("1 second"),
-  Schedule.recurs(3)
-])
+// Exponential from 1 second, jittered and capped at 30 seconds, at most 5
+// retries. `retryTransient` selects what is retried and raises each delay to
+// the response's `retry-after`, so the schedule reads no hint itself.
+const defaultRetry = (): Schedule.Schedule<unknown, unknown> =>
+  Retry.schedule({ baseDelay: "1 second", maxAttempts: 6, isRetryable: () => true, retryAfter: () => undefined })
+
+// At most 3 retries of breaker rejections, each after at least the
+// rejection's `retryAfter` (read by `Retry.retryAfterOf`) and at most 5 minutes.
+const defaultRejectionRetry = (): Schedule.Schedule<unknown, unknown> =>
+  Retry.schedule({
+    baseDelay: "1 second",
+    maxAttempts: 4,
+    maxDelay: "5 minutes",
+    maxElapsed: "10 minutes",
+    isRetryable: isBreakerError
+  })
 
 const validate = (policy: Policy): Policy => {
   const limit = policy.rateLimit?.limit
@@ -145,8 +157,8 @@ const validate = (policy: Policy): Policy => {
 export const events = (overrides?: Partial<Policy>): Policy =>
   validate({
     api: "events",
-    retry: defaultRetry,
-    rejectionRetry: defaultRejectionRetry,
+    retry: defaultRetry(),
+    rejectionRetry: defaultRejectionRetry(),
     rateLimit: { limit: 110, window: "60 seconds", algorithm: "sliding-window" },
     circuitBreaker: {
       tripPolicy: CircuitBreaker.consecutive(5),
@@ -302,12 +314,6 @@ const withRetryAfter = (fallbackSeconds: number, capSeconds: number) =>
   return Object.create(response, { headers: { value: headers, enumerable: true } })
 }
 
-const isBreakerError = (u: unknown): u is CircuitBreaker.CircuitBreakerError =>
-  Predicate.hasProperty(u, CircuitBreaker.ErrorTypeId)
-
-const rejectionHint = (input: unknown): Duration.Duration | undefined =>
-  isBreakerError(input) && input.reason._tag === "CircuitOpen" ? input.reason.retryAfter : undefined
-
 const seconds = (input: Duration.Input) => Duration.toSeconds(Duration.fromInputUnsafe(input))
 
 const defaultMargin = (window: Duration.Input) =>
@@ -370,7 +376,6 @@ export const make = Effect.fnUntraced(function*(
 
   const fallbackSeconds = seconds(policy.rateLimitedDelay)
   const capSeconds = seconds(policy.maxRetryAfter)
-  const maxRetryAfter = Duration.fromInputUnsafe(policy.maxRetryAfter)
   const bulkheads = new Map<string, Semaphore.Semaphore>()
 
   const toPolicyError = (key: string) => (error: CircuitBreaker.CircuitBreakerError) => {
@@ -431,7 +436,6 @@ export const make = Effect.fnUntraced(function*(
       const permits = bulkhead
       guarded = HttpClient.transformResponse(guarded, (effect) => permits.withPermit(effect))
     }
-    const rejectionRetry = honouringHint(policy.rejectionRetry, rejectionHint, maxRetryAfter)
     return HttpClient.transformResponse(guarded, (effect) =>
       effect.pipe(
         Effect.tapError((error) =>
@@ -446,7 +450,7 @@ export const make = Effect.fnUntraced(function*(
             )
             : Effect.void
         ),
-        Effect.retry({ schedule: rejectionRetry, while: isBreakerError }),
+        Effect.retry({ schedule: policy.rejectionRetry, while: isBreakerError }),
         Effect.mapError((error) => isBreakerError(error) ? toPolicyError(key)(error) : error)
       ))
   }
