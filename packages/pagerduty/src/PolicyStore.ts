@@ -182,7 +182,8 @@ const makeRedis = Effect.fnUntraced(function*(
  * per process while Redis fails.
  *
  * NOTE: the breaker's Redis store reads Redis' `TIME`, so `TestClock` drives
- * only the memory stores.
+ * only the memory stores. A guarded call makes 3 Redis round trips (breaker
+ * admission, sliding-window reservation, breaker record).
  *
  * @example
  * ```ts
