@@ -9,9 +9,10 @@ import { type RedisServer, removeRedis, startRedis } from "./support/redisServer
 const limit = 10
 const windowMillis = 3_000
 const workerCount = 3
-// Spacing added to each window, which absorbs the few tens of milliseconds by
-// which an arrival can trail its reserved slot on a busy machine.
-const marginMillis = 100
+// Spacing added to each window, which absorbs the time by which an arrival
+// can trail its reserved slot. On a loaded machine running the whole suite
+// that reached about 300 ms.
+const marginMillis = 400
 
 interface Arrival {
   readonly at: number
@@ -100,9 +101,9 @@ describe("Policy across processes", () => {
     )
     await Promise.all(workers.map((worker) => worker.ready))
     // The first requests of a process open its connections and compile its
-    // code paths, which delays their arrival well past their slots, so each
-    // worker sends from all its loops for one window before the measurements,
-    // which start once that window's log has expired.
+    // code paths, which delays their arrival well past their slots. So each
+    // worker sends from all its loops for one window first, and the
+    // measurements start once that window's log has expired.
     await Promise.all(
       workers.map((worker) => worker.send({ cmd: "load", durationMillis: windowMillis, concurrency: 4 }))
     )
@@ -122,7 +123,7 @@ describe("Policy across processes", () => {
     const start = performance.now()
     await load(10 * windowMillis)
     const times = arrivals.filter((arrival) => arrival.at >= start).map((arrival) => arrival.at)
-    const allowed = limit * (10 * windowMillis) / (windowMillis + marginMillis)
+    const allowed = limit * (10 * windowMillis) / windowMillis
     assertWithinLimit(times)
     assert.isAtLeast(times.length, 0.9 * allowed)
     for (let worker = 0; worker < workerCount; worker++) {

@@ -16,7 +16,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
 /**
- * How a breaker trips and how long it stays open.
+ * Trip policy and open time of a breaker.
  *
  * @since 0.1.0
  * @category models

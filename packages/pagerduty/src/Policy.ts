@@ -63,8 +63,8 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as Breaker from "./Breaker.ts"
 import * as Errors from "./Errors.ts"
-import { honouringHint } from "./internal/retry.ts"
 import type * as PolicyStore from "./PolicyStore.ts"
+import * as Retry from "./Retry.ts"
 import * as SlidingWindow from "./SlidingWindow.ts"
 
 /**
@@ -94,7 +94,11 @@ export interface Policy {
   readonly api: string
   /** Retries of transient failures inside the breaker. */
   readonly retry: Schedule.Schedule<unknown, unknown>
-  /** Retries of breaker rejections outside it; each waits at least the rejection's `retryAfter`. */
+  /**
+   * Retries of breaker rejections outside the breaker. The default, built with
+   * `Retry.schedule`, waits at least each rejection's `retryAfter`, and a
+   * custom schedule should read it the same way.
+   */
   readonly rejectionRetry: Schedule.Schedule<unknown, unknown>
   readonly rateLimit: RateLimit | undefined
   readonly circuitBreaker: Breaker.Options | undefined
@@ -108,17 +112,25 @@ export interface Policy {
   readonly maxRetryAfter: Duration.Input
 }
 
-// Exponential from 1 second, each delay capped at 30 seconds and jittered, at most 5 retries.
-const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.max([
-  Schedule.jittered(Schedule.min([Schedule.exponential("1 second", 2), Schedule.spaced("30 seconds")])),
-  Schedule.recurs(5)
-])
+const isBreakerError = (u: unknown): u is CircuitBreaker.CircuitBreakerError =>
+  Predicate.hasProperty(u, CircuitBreaker.ErrorTypeId)
 
-// Each rejection waits at least its `retryAfter`, see `honouringHint`.
-const defaultRejectionRetry: Schedule.Schedule<unknown, unknown> = Schedule.max([
-  Schedule.spaced("1 second"),
-  Schedule.recurs(3)
-])
+// Exponential from 1 second, jittered and capped at 30 seconds, at most 5
+// retries. `retryTransient` selects what is retried and raises each delay to
+// the response's `retry-after`, so the schedule reads no hint itself.
+const defaultRetry = (): Schedule.Schedule<unknown, unknown> =>
+  Retry.schedule({ baseDelay: "1 second", maxAttempts: 6, isRetryable: () => true, retryAfter: () => undefined })
+
+// At most 3 retries of breaker rejections, each after at least the
+// rejection's `retryAfter` (read by `Retry.retryAfterOf`) and at most 5 minutes.
+const defaultRejectionRetry = (): Schedule.Schedule<unknown, unknown> =>
+  Retry.schedule({
+    baseDelay: "1 second",
+    maxAttempts: 4,
+    maxDelay: "5 minutes",
+    maxElapsed: "10 minutes",
+    isRetryable: isBreakerError
+  })
 
 const validate = (policy: Policy): Policy => {
   const limit = policy.rateLimit?.limit
@@ -134,10 +146,10 @@ const validate = (policy: Policy): Policy => {
 
 /**
  * The Events API policy: 110 events a minute per routing key over a sliding
- * window (PagerDuty allows about 120 in any 60 seconds), a breaker that opens
- * after 5 consecutive failed calls for 30 seconds, doubling up to 5 minutes,
- * 10 concurrent calls per routing key and a 10-second timeout per attempt.
- * Every field can be overridden.
+ * window, a margin below the about 120 in any 60 seconds PagerDuty documents.
+ * Its breaker opens after 5 consecutive failed calls for 30 seconds, doubling
+ * up to 5 minutes. It allows 10 concurrent calls per routing key and 10
+ * seconds per attempt. Every field can be overridden.
  *
  * @since 0.1.0
  * @category constructors
@@ -145,8 +157,8 @@ const validate = (policy: Policy): Policy => {
 export const events = (overrides?: Partial<Policy>): Policy =>
   validate({
     api: "events",
-    retry: defaultRetry,
-    rejectionRetry: defaultRejectionRetry,
+    retry: defaultRetry(),
+    rejectionRetry: defaultRejectionRetry(),
     rateLimit: { limit: 110, window: "60 seconds", algorithm: "sliding-window" },
     circuitBreaker: {
       tripPolicy: CircuitBreaker.consecutive(5),
@@ -302,12 +314,6 @@ const withRetryAfter = (fallbackSeconds: number, capSeconds: number) =>
   return Object.create(response, { headers: { value: headers, enumerable: true } })
 }
 
-const isBreakerError = (u: unknown): u is CircuitBreaker.CircuitBreakerError =>
-  Predicate.hasProperty(u, CircuitBreaker.ErrorTypeId)
-
-const rejectionHint = (input: unknown): Duration.Duration | undefined =>
-  isBreakerError(input) && input.reason._tag === "CircuitOpen" ? input.reason.retryAfter : undefined
-
 const seconds = (input: Duration.Input) => Duration.toSeconds(Duration.fromInputUnsafe(input))
 
 const defaultMargin = (window: Duration.Input) =>
@@ -336,8 +342,27 @@ export const make = Effect.fnUntraced(function*(
 
   const limiterKey = (key: string) => `${policy.api}:${key}`
   const keyFromLimiter = new Map<string, string>()
+  // The shared adaptive state is read only for keys whose calls met a 429 in
+  // this process within the last hour, which saves one Redis round trip per
+  // call while PagerDuty accepts everything.
+  // NOTE: a process that has met no 429 itself does not follow a rate that
+  // other processes learned, so until then the sliding window alone paces it.
+  const adaptiveUntil = new Map<string, number>()
+  const adaptiveWatch = Duration.toMillis(Duration.hours(1))
+  const inactive: RateLimiter.AdaptiveConsumeResult = { delay: Duration.zero, epoch: 0, phase: "inactive" }
   const limiter = RateLimiter.RateLimiter.of({
     ...baseLimiter,
+    adaptiveConsume: (options) =>
+      Effect.clockWith((clock) =>
+        clock.currentTimeMillisUnsafe() < (adaptiveUntil.get(options.key) ?? 0)
+          ? baseLimiter.adaptiveConsume(options)
+          : Effect.succeed(inactive)
+      ),
+    adaptiveFeedback: (options) =>
+      Effect.clockWith((clock) => {
+        if (options.status === 429) adaptiveUntil.set(options.key, clock.currentTimeMillisUnsafe() + adaptiveWatch)
+        return baseLimiter.adaptiveFeedback(options)
+      }),
     consume: (options) =>
       Effect.tap(baseLimiter.consume(options), ({ delay }) =>
         Duration.isZero(delay) ? Effect.void : Metric.update(
@@ -351,7 +376,6 @@ export const make = Effect.fnUntraced(function*(
 
   const fallbackSeconds = seconds(policy.rateLimitedDelay)
   const capSeconds = seconds(policy.maxRetryAfter)
-  const maxRetryAfter = Duration.fromInputUnsafe(policy.maxRetryAfter)
   const bulkheads = new Map<string, Semaphore.Semaphore>()
 
   const toPolicyError = (key: string) => (error: CircuitBreaker.CircuitBreakerError) => {
@@ -412,7 +436,6 @@ export const make = Effect.fnUntraced(function*(
       const permits = bulkhead
       guarded = HttpClient.transformResponse(guarded, (effect) => permits.withPermit(effect))
     }
-    const rejectionRetry = honouringHint(policy.rejectionRetry, rejectionHint, maxRetryAfter)
     return HttpClient.transformResponse(guarded, (effect) =>
       effect.pipe(
         Effect.tapError((error) =>
@@ -427,7 +450,7 @@ export const make = Effect.fnUntraced(function*(
             )
             : Effect.void
         ),
-        Effect.retry({ schedule: rejectionRetry, while: isBreakerError }),
+        Effect.retry({ schedule: policy.rejectionRetry, while: isBreakerError }),
         Effect.mapError((error) => isBreakerError(error) ? toPolicyError(key)(error) : error)
       ))
   }

@@ -30,7 +30,7 @@ import * as Fallback from "./internal/fallback.ts"
 import * as SlidingWindow from "./SlidingWindow.ts"
 
 /**
- * Where the policy's state lives: `memory` (configured without Redis),
+ * The location of the policy's state: `memory` (configured without Redis),
  * `shared` (Redis) or `degraded` (Redis configured but failing, so memory).
  *
  * @since 0.1.0
@@ -182,7 +182,8 @@ const makeRedis = Effect.fnUntraced(function*(
  * per process while Redis fails.
  *
  * NOTE: the breaker's Redis store reads Redis' `TIME`, so `TestClock` drives
- * only the memory stores.
+ * only the memory stores. A guarded call makes 3 Redis round trips (breaker
+ * admission, sliding-window reservation, breaker record).
  *
  * @example
  * ```ts

@@ -4,9 +4,9 @@
  *
  * `RateLimiter`'s fixed-window and token-bucket algorithms bound the count per
  * window only on average. A fixed window admits `limit` at the end of one
- * window and `limit` again at the start of the next, and a full token bucket
- * admits a burst of `limit` followed by the refill, so both can let about twice
- * the limit through some span of `window`. PagerDuty's Events API counts events
+ * window and `limit` again at the start of the next. A full token bucket
+ * admits a burst of `limit` followed by the refill. So both can let about
+ * twice the limit through some span of `window`. PagerDuty's Events API counts events
  * over a 60-second look-back window, so only a log of admission times keeps a
  * sender under it.
  *
@@ -67,10 +67,11 @@ export class SlidingWindowStore extends Context.Service<SlidingWindowStore, {
   readonly reserve: (options: ReserveOptions) => Effect.Effect<Reservation, RateLimiter.RateLimiterError>
 }>()("@effect-pagerduty/pagerduty/SlidingWindow/SlidingWindowStore") {}
 
-// The slot for `tokens` more is the latest of: now, the last recorded slot
-// (slots are handed out in order, so every span is checked when its last slot
-// is recorded), and the moment the entry `limit - tokens` places from the end
-// leaves the window. Entries are sorted ascending.
+// The slot for `tokens` more is the latest of three times. The first is now.
+// The second is the last recorded slot, because slots are handed out in order
+// and so every span is checked when its last slot is recorded. The third is
+// when the entry `limit - tokens` places from the end leaves the window.
+// Entries are sorted ascending.
 const earliestSlot = (
   entries: ReadonlyArray<number>,
   now: number,

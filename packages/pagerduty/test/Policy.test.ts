@@ -21,13 +21,14 @@ import { redisServer } from "../../../test/support/redisServers.ts"
 import * as Breaker from "../src/Breaker.ts"
 import * as Policy from "../src/Policy.ts"
 import * as PolicyStore from "../src/PolicyStore.ts"
+import * as Retry from "../src/Retry.ts"
 
 interface Reply {
   readonly status: number
   readonly headers?: Record<string, string>
 }
 
-// A client that answers each request with the next reply (the last one
+// A client that returns the next reply for each request (the last one
 // repeats) and counts requests.
 const scripted = (replies: ReadonlyArray<Reply>) => {
   const state = { requests: 0 }
@@ -104,7 +105,7 @@ describe("Policy", () => {
       const { client, state } = scripted(replies)
       const guard = yield* Policy.make(Policy.events({
         retry: noRetry,
-        rejectionRetry: immediateRetries(2),
+        rejectionRetry: Retry.schedule({ baseDelay: 0, maxAttempts: 3, maxDelay: "1 minute", isRetryable: () => true }),
         circuitBreaker: { tripPolicy: CircuitBreaker.consecutive(1), openDuration: "30 seconds" }
       }))
       const guarded = guard.client(client, { key: "k" })

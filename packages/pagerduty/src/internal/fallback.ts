@@ -4,12 +4,12 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 
-/** Where the policy's shared state lives right now. */
+/** The current location of the policy's shared state. */
 export type StoreMode = "memory" | "shared" | "degraded"
 
 /** The policy stores' state, as the Health module reads it. */
 export interface StoreStatus {
-  /** `memory` when configured without Redis, `shared` while Redis answers, `degraded` while it does not. */
+  /** `memory` when configured without Redis, `shared` while Redis replies, `degraded` while it fails. */
   readonly mode: StoreMode
   /** Epoch milliseconds (`Clock`) of the last change. */
   readonly since: number
@@ -22,7 +22,7 @@ const degradedGauge = Metric.gauge("pagerduty_policy_store_degraded", {
 /**
  * Runs a store operation on Redis and, while Redis fails, on a per-process
  * memory store instead (fail-open). After a failure Redis is skipped for
- * `probeInterval`, then tried again, so shared state resumes when it answers.
+ * `probeInterval`, then tried again, so shared state resumes when it replies.
  */
 export interface Gate {
   readonly status: SubscriptionRef.SubscriptionRef<StoreStatus>
@@ -56,7 +56,7 @@ export const makeGate = Effect.fnUntraced(function*(probeInterval: Duration.Inpu
         SubscriptionRef.set(status, { mode: "degraded" as StoreMode, since: at }),
         Metric.update(degradedGauge, 1),
         Effect.logWarning(
-          "Policy store: Redis failed, so each process now keeps its own limits and circuits until Redis answers",
+          "Policy store: Redis failed, so each process keeps its own limits and circuits until Redis replies again",
           cause
         )
       ], { discard: true })
@@ -68,7 +68,7 @@ export const makeGate = Effect.fnUntraced(function*(probeInterval: Duration.Inpu
     return Effect.all([
       SubscriptionRef.set(status, { mode: "shared" as StoreMode, since: clock.currentTimeMillisUnsafe() }),
       Metric.update(degradedGauge, 0),
-      Effect.logInfo("Policy store: Redis answers again, so limits and circuits are shared again")
+      Effect.logInfo("Policy store: Redis replies again, so limits and circuits are shared again")
     ], { discard: true })
   })
 
