@@ -75,7 +75,11 @@ export const NumberLike = fromText("a number", (text) => {
 /** A boolean, also read from `true` or `false` text. */
 export const BooleanLike = fromText(
   "true or false",
-  (text) => text === "true" ? true : text === "false" ? false : undefined,
+  (text) => {
+    if (text === "true") return true
+    if (text === "false") return false
+    return undefined
+  },
   Schema.Boolean
 )
 
