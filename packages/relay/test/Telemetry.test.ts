@@ -54,8 +54,8 @@ describe("Telemetry", () => {
       const point = intake?.dataPoints.find((data) => data.attributes.outcome === "accepted")
       expect(point?.attributes.source).toBe("alertmanager")
       expect(point?.value).toBe(2)
-      // One registry for the recording and the OpenTelemetry producer, which reads it when the layer is built.
     }).pipe(
+      // One registry for the recording and the OpenTelemetry producer, which reads it when the layer is built.
       Effect.provide(Telemetry.layerWith({ metricReader: reader })),
       Effect.provideService(Metric.MetricRegistry, new Map())
     )

@@ -124,6 +124,8 @@ const readHead = Effect.fnUntraced(function*(file: FileSystem.File) {
       continue
     }
     const line = decoder.decode(bytes.subarray(previousBreak + 1, end - 1))
+    // A last line that is not a record restarts the chain rather than stopping the audit log;
+    // verification then reports that line as malformed.
     return headOfLine(line) ?? emptyHead
   }
 })
