@@ -182,6 +182,9 @@ describe("Config", () => {
     ["current key missing from the ring", `${minimal}\nkeys: { current: k2, ring: { k1: "${ringKey}" } }`, {}, [
       "keys.current: key k2 is invalid: the current key is not in the ring; generate one with `openssl rand -base64 32`"
     ]],
+    ["short audit chain key", `${minimal}\naudit: { sinks: [{ type: stdout }], chain_key: short }`, {}, [
+      "audit.chain_key: expected at least 32 characters, got 5"
+    ]],
     ["empty secret from an unset variable", minimal.replace("region: us", "region: us\n  token: ${TOKEN:-}"), {}, [
       "pagerduty.token: expected a non-empty secret; remove the key to leave it unset"
     ]],
