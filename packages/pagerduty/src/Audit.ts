@@ -8,7 +8,8 @@
  * exclusive lock file while it reads the last record and appends a batch. The
  * Redis sink appends a batch with a script that checks the head first.
  * {@link verify} reports the first record that was modified, removed or
- * moved.
+ * moved. With a chain key the hashes are HMAC-SHA-256, so a writer without
+ * the key cannot produce a chain that verifies.
  *
  * @example
  * ```ts
@@ -27,6 +28,7 @@
 import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Digest from "effect/crypto/Digest"
+import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
@@ -45,7 +47,15 @@ import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
 import * as Config from "./Config.ts"
 import * as Errors from "./Errors.ts"
-import { chain, type ChainedRecord, emptyHead, type Entry, type Head, toLine } from "./internal/auditChain.ts"
+import {
+  chain,
+  type ChainedRecord,
+  emptyHead,
+  type Entry,
+  type Head,
+  makeHasher,
+  toLine
+} from "./internal/auditChain.ts"
 import { type FileSinkOptions, makeFileAppend } from "./internal/auditFile.ts"
 import { redact } from "./internal/auditRedact.ts"
 import { makeRedisAppend } from "./internal/auditRedis.ts"
@@ -160,6 +170,17 @@ export interface Sink {
 const sinkFailed = (sink: string, detail: string) => new AuditError({ reason: new SinkFailed({ sink, detail }) })
 
 /**
+ * Options shared by the sinks: a key turns the chain's SHA-256 hashes into
+ * HMAC-SHA-256, so only a holder of the key can write a chain that verifies.
+ *
+ * @since 0.1.0
+ * @category sinks
+ */
+export interface ChainOptions {
+  readonly chainKey?: Redacted.Redacted<string> | undefined
+}
+
+/**
  * A JSON Lines file sink: each batch is chained under the lock file
  * `<path>.lock`, appended in one write and fsynced before its callers resume.
  *
@@ -167,17 +188,15 @@ const sinkFailed = (sink: string, detail: string) => new AuditError({ reason: ne
  * @category sinks
  */
 export const fileSink = (
-  options: FileSinkOptions
-): Effect.Effect<Sink, never, FileSystem.FileSystem | SecureRandom.SecureRandom | Digest.Digest> =>
+  options: FileSinkOptions & ChainOptions
+): Effect.Effect<Sink, never, FileSystem.FileSystem | SecureRandom.SecureRandom | Digest.Digest | Mac.Mac> =>
   Effect.gen(function*() {
-    const append = yield* makeFileAppend(options)
-    const context = yield* Effect.context<Digest.Digest>()
+    const append = yield* makeFileAppend(options, yield* makeHasher(options.chainKey))
     const name = `file:${options.path}`
     return {
       name,
       append: (entries) =>
         append(entries).pipe(
-          Effect.provide(context),
           Effect.mapError((failure) =>
             sinkFailed(
               name,
@@ -198,16 +217,17 @@ export const fileSink = (
  * @since 0.1.0
  * @category sinks
  */
-export const redisSink = (stream: string): Effect.Effect<Sink, never, RedisService.Redis | Digest.Digest> =>
+export const redisSink = (
+  stream: string,
+  options?: ChainOptions
+): Effect.Effect<Sink, never, RedisService.Redis | Digest.Digest | Mac.Mac> =>
   Effect.gen(function*() {
-    const append = yield* makeRedisAppend(stream)
-    const context = yield* Effect.context<Digest.Digest>()
+    const append = yield* makeRedisAppend(stream, yield* makeHasher(options?.chainKey))
     const name = `redis:${stream}`
     return {
       name,
       append: (entries) =>
         append(entries).pipe(
-          Effect.provide(context),
           Effect.mapError((failure) =>
             sinkFailed(
               name,
@@ -228,24 +248,24 @@ export const redisSink = (stream: string): Effect.Effect<Sink, never, RedisServi
  * @since 0.1.0
  * @category sinks
  */
-export const stdoutSink: Effect.Effect<Sink, never, Stdio.Stdio | Digest.Digest> = Effect.gen(function*() {
-  const stdio = yield* Stdio.Stdio
-  const context = yield* Effect.context<Digest.Digest>()
-  let head: Head = emptyHead
-  return {
-    name: "stdout",
-    append: (entries) =>
-      Effect.gen(function*() {
-        const chained = yield* chain(head, entries)
-        const text = chained.records.map((record) => `${toLine(record)}\n`).join("")
-        yield* Stream.run(Stream.make(text), stdio.stdout())
-        head = chained.head
-      }).pipe(
-        Effect.provide(context),
-        Effect.mapError((error) => sinkFailed("stdout", error.message))
-      )
-  }
-})
+export const stdoutSink = (
+  options?: ChainOptions
+): Effect.Effect<Sink, never, Stdio.Stdio | Digest.Digest | Mac.Mac> =>
+  Effect.gen(function*() {
+    const stdio = yield* Stdio.Stdio
+    const hasher = yield* makeHasher(options?.chainKey)
+    let head: Head = emptyHead
+    return {
+      name: "stdout",
+      append: (entries) =>
+        Effect.gen(function*() {
+          const chained = yield* chain(head, entries, hasher)
+          const text = chained.records.map((record) => `${toLine(record)}\n`).join("")
+          yield* Stream.run(Stream.make(text), stdio.stdout())
+          head = chained.head
+        }).pipe(Effect.mapError((error) => sinkFailed("stdout", error.message)))
+    }
+  })
 
 /**
  * An in-memory sink, for tests and embedded use; `records` reads what it holds.
@@ -253,29 +273,27 @@ export const stdoutSink: Effect.Effect<Sink, never, Stdio.Stdio | Digest.Digest>
  * @since 0.1.0
  * @category sinks
  */
-export const memorySink: Effect.Effect<
+export const memorySink = (options?: ChainOptions): Effect.Effect<
   { readonly sink: Sink; readonly records: Effect.Effect<ReadonlyArray<ChainedRecord>> },
   never,
-  Digest.Digest
-> = Effect.gen(function*() {
-  const context = yield* Effect.context<Digest.Digest>()
-  const stored: Array<ChainedRecord> = []
-  let head: Head = emptyHead
-  return {
-    sink: {
-      name: "memory",
-      append: (entries) =>
-        Effect.provide(
-          Effect.map(chain(head, entries), (chained) => {
+  Digest.Digest | Mac.Mac
+> =>
+  Effect.gen(function*() {
+    const hasher = yield* makeHasher(options?.chainKey)
+    const stored: Array<ChainedRecord> = []
+    let head: Head = emptyHead
+    return {
+      sink: {
+        name: "memory",
+        append: (entries) =>
+          Effect.map(chain(head, entries, hasher), (chained) => {
             stored.push(...chained.records)
             head = chained.head
-          }),
-          context
-        )
-    },
-    records: Effect.sync(() => [...stored])
-  }
-})
+          })
+      },
+      records: Effect.sync(() => [...stored])
+    }
+  })
 
 /**
  * The audit log.
@@ -353,6 +371,10 @@ export const make = Effect.fnUntraced(function*(options: {
   })
 })
 
+const cryptoLayer = Layer.merge(Digest.layerWebCrypto, Mac.layerWebCrypto).pipe(
+  Layer.provideMerge(SecureRandom.layerWebCrypto)
+)
+
 /**
  * Provides {@link Audit} over sinks built by the given effects.
  *
@@ -362,17 +384,17 @@ export const make = Effect.fnUntraced(function*(options: {
 export const layer = <R>(options: {
   readonly sinks: ReadonlyArray<Effect.Effect<Sink, never, R>>
   readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
-}): Layer.Layer<Audit, never, Exclude<R, Digest.Digest | SecureRandom.SecureRandom>> =>
+}): Layer.Layer<Audit, never, Exclude<R, Digest.Digest | Mac.Mac | SecureRandom.SecureRandom>> =>
   Layer.effect(
     Audit,
     Effect.gen(function*() {
       const sinks = yield* Effect.all(options.sinks)
       return yield* make({ sinks, secrets: options.secrets })
     })
-  ).pipe(Layer.provide(Layer.merge(Digest.layerWebCrypto, SecureRandom.layerWebCrypto))) as Layer.Layer<
+  ).pipe(Layer.provide(cryptoLayer)) as Layer.Layer<
     Audit,
     never,
-    Exclude<R, Digest.Digest | SecureRandom.SecureRandom>
+    Exclude<R, Digest.Digest | Mac.Mac | SecureRandom.SecureRandom>
   >
 
 /**
@@ -393,16 +415,17 @@ export const layerConfig: Layer.Layer<Audit, AuditError, Config.RelayConfig | Fi
       const sinks = yield* Effect.forEach(config.audit?.sinks ?? [], (settings): Effect.Effect<
         Sink,
         AuditError,
-        FileSystem.FileSystem | Stdio.Stdio | Digest.Digest | SecureRandom.SecureRandom
+        FileSystem.FileSystem | Stdio.Stdio | Digest.Digest | Mac.Mac | SecureRandom.SecureRandom
       > => {
+        const chainKey = config.audit?.chain_key
         switch (settings.type) {
           case "file":
-            return fileSink({ path: settings.path })
+            return fileSink({ path: settings.path, chainKey })
           case "stdout":
-            return stdoutSink
+            return stdoutSink({ chainKey })
           case "redis":
             return Option.isSome(redis)
-              ? Effect.provideService(redisSink(settings.stream), RedisService.Redis, redis.value)
+              ? Effect.provideService(redisSink(settings.stream, { chainKey }), RedisService.Redis, redis.value)
               : Effect.fail(
                 sinkFailed(`redis:${settings.stream}`, "no Redis service is provided; add a Redis layer to the program")
               )
@@ -410,4 +433,4 @@ export const layerConfig: Layer.Layer<Audit, AuditError, Config.RelayConfig | Fi
       })
       return yield* make({ sinks, secrets: Config.secretsOf(config) })
     })
-  ).pipe(Layer.provide(Layer.merge(Digest.layerWebCrypto, SecureRandom.layerWebCrypto)))
+  ).pipe(Layer.provide(cryptoLayer))

@@ -273,6 +273,7 @@ export const secretsOf = (config: RelayConfigShape): ReadonlyArray<Redacted.Reda
     ...config.routes.map((route) => route.routing_key),
     ...(config.redis ? [config.redis.url] : []),
     ...(config.webhooks?.secrets ?? []),
+    ...(config.audit?.chain_key ? [config.audit.chain_key] : []),
     ...Object.values(config.keys?.ring ?? {}).map((key) => Redacted.make(key))
   ]
 }

@@ -204,9 +204,9 @@ export const recordWebhook = (outcome: WebhookOutcome): Effect.Effect<void> =>
  * @since 0.1.0
  * @category metrics
  */
-export const outboxDepth = Metric.gauge("pagerduty_outbox_depth", {
-  description: "Events waiting in the outbox for delivery"
-})
+// Effect keys a metric's state by type, name, description and attributes, so these two gauges
+// keep the exact name and description the Outbox module samples, and both update one series.
+export const outboxDepth = Metric.gauge("pagerduty_outbox_depth", { description: "Items queued in the outbox" })
 
 /**
  * Age in seconds of the oldest item in the outbox, by `store`; 0 when empty.
@@ -214,8 +214,8 @@ export const outboxDepth = Metric.gauge("pagerduty_outbox_depth", {
  * @since 0.1.0
  * @category metrics
  */
-export const outboxOldestAge = Metric.gauge("pagerduty_outbox_oldest_item_age_seconds", {
-  description: "Age of the oldest undelivered event in seconds, 0 when the outbox is empty"
+export const outboxOldestAge = Metric.gauge("pagerduty_outbox_oldest_age_seconds", {
+  description: "Age of the oldest queued item in seconds (0 when the outbox is empty)"
 })
 
 /**

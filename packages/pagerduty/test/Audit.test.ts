@@ -1,7 +1,7 @@
 import { NodeFileSystem, NodeRedis } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Sink, Stdio } from "effect"
-import { Digest, SecureRandom } from "effect/crypto"
+import { Digest, Mac, SecureRandom } from "effect/crypto"
 import * as Redis from "effect/persistence/Redis"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -10,7 +10,9 @@ import * as path from "node:path"
 import * as Audit from "../src/Audit.ts"
 import * as Config from "../src/Config.ts"
 
-const crypto = Layer.merge(Digest.layerWebCrypto, SecureRandom.layerWebCrypto)
+const crypto = Layer.merge(Digest.layerWebCrypto, Mac.layerWebCrypto).pipe(
+  Layer.provideMerge(SecureRandom.layerWebCrypto)
+)
 const fileLayer = Layer.merge(crypto, NodeFileSystem.layer)
 
 const routingKey = "0123456789abcdef0123456789abcdef"
@@ -58,7 +60,7 @@ const intactOf = (result: Audit.VerifyResult): Intact => {
 describe("Audit chain", () => {
   it.effect("chains records in a memory sink", () =>
     Effect.gen(function*() {
-      const memory = yield* Audit.memorySink
+      const memory = yield* Audit.memorySink()
       yield* Effect.scoped(Effect.gen(function*() {
         const audit = yield* Audit.make({ sinks: [memory.sink] })
         yield* audit.log(entry(1))
@@ -109,7 +111,7 @@ describe("Audit chain", () => {
     Effect.gen(function*() {
       const file = tempFile()
       yield* writeFile(file, 4)
-      const memory = yield* Audit.memorySink
+      const memory = yield* Audit.memorySink()
       const lines = readLines(file)
       // A forged record 2 whose own hash is right, but which is not the one record 3 follows.
       const original = JSON.parse(lines[1]!)
@@ -184,6 +186,32 @@ describe("Audit chain", () => {
       const result = yield* Audit.verify(lines.slice(0, 2), { expectedHead: { seq: head.seq, hash: head.hash } })
       expect(brokenOf(result).problem).toBe("truncated")
       expect(brokenOf(result).message).toBe("records 3 to 4 are missing at the end")
+    }).pipe(Effect.provide(fileLayer)))
+
+  it.effect("detects a recomputed chain when it is keyed", () =>
+    Effect.gen(function*() {
+      const chainKey = Redacted.make("an-audit-chain-key-of-32-characters!")
+      const file = tempFile()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const audit = yield* Audit.make({ sinks: [yield* Audit.fileSink({ path: file, chainKey })] })
+        yield* audit.log(entry(1))
+        yield* audit.log(entry(2))
+      }))
+      expect(intactOf(yield* Audit.verifyFile(file, { chainKey })).records).toBe(2)
+      expect(brokenOf(yield* Audit.verifyFile(file)).problem).toBe("modified")
+
+      // A forger without the key recomputes the whole chain with SHA-256 after changing a record.
+      const forged = yield* Audit.memorySink()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const audit = yield* Audit.make({ sinks: [forged.sink] })
+        yield* audit.log({ ...entry(1), target: "route:forged" })
+        yield* audit.log(entry(2))
+      }))
+      const lines = (yield* forged.records).map((record) => JSON.stringify(record))
+      expect(intactOf(yield* Audit.verify(lines)).records).toBe(2)
+      const result = brokenOf(yield* Audit.verify(lines, { chainKey }))
+      expect(result.line).toBe(1)
+      expect(result.problem).toBe("modified")
     }).pipe(Effect.provide(fileLayer)))
 
   it.effect("drops a write interrupted by a crash", () =>
@@ -296,9 +324,9 @@ describe("Audit redaction", () => {
             })
           )
       })
-      const memory = yield* Audit.memorySink
+      const memory = yield* Audit.memorySink()
       yield* Effect.scoped(Effect.gen(function*() {
-        const stdout = yield* Effect.provide(Audit.stdoutSink, stdio)
+        const stdout = yield* Effect.provide(Audit.stdoutSink(), stdio)
         const audit = yield* Audit.make({ sinks: [memory.sink, stdout], secrets })
         yield* audit.log(leaky)
       }))

@@ -182,6 +182,12 @@ describe("Config", () => {
     ["current key missing from the ring", `${minimal}\nkeys: { current: k2, ring: { k1: "${ringKey}" } }`, {}, [
       "keys.current: key k2 is invalid: the current key is not in the ring; generate one with `openssl rand -base64 32`"
     ]],
+    ["short audit chain key", `${minimal}\naudit: { sinks: [{ type: stdout }], chain_key: short }`, {}, [
+      "audit.chain_key: expected at least 32 characters, got 5"
+    ]],
+    ["empty secret from an unset variable", minimal.replace("region: us", "region: us\n  token: ${TOKEN:-}"), {}, [
+      "pagerduty.token: expected a non-empty secret; remove the key to leave it unset"
+    ]],
     ["sealed value without keys", minimal.replace(key, "sealed:v1:k1:AAAA:BBBB"), {}, [
       "routes[0].routing_key: the value is sealed but no keys are configured; add keys.current and keys.ring"
     ]]

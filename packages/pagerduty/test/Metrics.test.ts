@@ -114,7 +114,7 @@ describe("Metrics", () => {
 
       expect(parsed.types.get("pagerduty_outbox_depth")).toBe("gauge")
       expect(parsed.find("pagerduty_outbox_depth", { store: "redis" })[0]?.value).toBe(12)
-      expect(parsed.find("pagerduty_outbox_oldest_item_age_seconds", { store: "redis" })[0]?.value).toBe(4.5)
+      expect(parsed.find("pagerduty_outbox_oldest_age_seconds", { store: "redis" })[0]?.value).toBe(4.5)
       const states = parsed.find("pagerduty_breaker_state", { route: "platform" })
       expect(Object.fromEntries(states.map((sample) => [sample.labels.state, sample.value]))).toEqual({
         closed: 0,

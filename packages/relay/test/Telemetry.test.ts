@@ -1,6 +1,12 @@
+import * as Metrics from "@effect-pagerduty/pagerduty/Metrics"
 import { describe, expect, it } from "@effect/vitest"
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader
+} from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Metric } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Telemetry from "../src/Telemetry.ts"
@@ -30,6 +36,29 @@ describe("Telemetry", () => {
       expect(send?.attributes["pagerduty.action"]).toBe("trigger")
       expect(root?.resource.attributes["service.name"]).toBe("test")
     }).pipe(Effect.provide(Telemetry.layerWith({ spanProcessor: processor, serviceName: "test" })))
+  })
+
+  it.effect("exports the library's metrics", () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })
+    return Effect.gen(function*() {
+      yield* Metrics.recordIntake("alertmanager", "accepted")
+      yield* Metrics.recordIntake("alertmanager", "accepted")
+      yield* Effect.promise(() => reader.forceFlush())
+
+      const exported = exporter.getMetrics().flatMap((resource) =>
+        resource.scopeMetrics.flatMap((scope) => scope.metrics)
+      )
+      const intake = exported.find((metric) => metric.descriptor.name === "pagerduty_intake_requests_total")
+      expect(intake).toBeDefined()
+      const point = intake?.dataPoints.find((data) => data.attributes.outcome === "accepted")
+      expect(point?.attributes.source).toBe("alertmanager")
+      expect(point?.value).toBe(2)
+    }).pipe(
+      // One registry for the recording and the OpenTelemetry producer, which reads it when the layer is built.
+      Effect.provide(Telemetry.layerWith({ metricReader: reader })),
+      Effect.provideService(Metric.MetricRegistry, new Map())
+    )
   })
 
   it("stays off without an endpoint", () => {

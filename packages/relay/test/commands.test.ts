@@ -6,7 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Console, Effect, Redacted, Runtime, Stdio, Stream } from "effect"
 import { Layer } from "effect"
 import * as Command from "effect/cli/Command"
-import { Digest, SecureRandom } from "effect/crypto"
+import { Digest, Mac, SecureRandom } from "effect/crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -140,7 +140,11 @@ const writeAudit = (file: string, count: number) =>
       yield* audit.log({ actor: "relay", action: "event.sent", target: "route:main", outcome: "success" })
     }
   })).pipe(
-    Effect.provide(Layer.mergeAll(NodeFileSystem.layer, Digest.layerWebCrypto, SecureRandom.layerWebCrypto))
+    Effect.provide(
+      Layer.mergeAll(NodeFileSystem.layer, Digest.layerWebCrypto, Mac.layerWebCrypto).pipe(
+        Layer.provideMerge(SecureRandom.layerWebCrypto)
+      )
+    )
   )
 
 describe("audit verify", () => {
@@ -164,6 +168,31 @@ describe("audit verify", () => {
       expect(result.stderr).toBe(
         `audit file ${file} is broken at line 1 (reordered): record 2 on line 1 comes before record 1`
       )
+    }))
+
+  it.effect("verifies a keyed chain with its key file", () =>
+    Effect.gen(function*() {
+      const chainKey = "an-audit-chain-key-of-32-characters!"
+      const file = writeTemp("audit.jsonl", "")
+      const keyFile = writeTemp("chain.key", `${chainKey}\n`)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const audit = yield* Audit.make({
+          sinks: [yield* Audit.fileSink({ path: file, chainKey: Redacted.make(chainKey) })]
+        })
+        yield* audit.log({ actor: "relay", action: "config.loaded", target: "config", outcome: "success" })
+      })).pipe(
+        Effect.provide(
+          Layer.mergeAll(NodeFileSystem.layer, Digest.layerWebCrypto, Mac.layerWebCrypto).pipe(
+            Layer.provideMerge(SecureRandom.layerWebCrypto)
+          )
+        )
+      )
+      const keyed = yield* runCapturing(AuditCommand.command, ["verify", "--file", file, "--chain-key-file", keyFile])
+      expect(keyed.exit._tag).toBe("Success")
+      expect(keyed.stdout).toContain("is intact: 1 records")
+      const unkeyed = yield* runCapturing(AuditCommand.command, ["verify", "--file", file])
+      expect(unkeyed.exit._tag).toBe("Failure")
+      expect(unkeyed.stderr).toContain("(modified)")
     }))
 
   it.effect("reports a missing file", () =>

@@ -1,6 +1,9 @@
 import * as Digest from "effect/crypto/Digest"
+import * as Mac from "effect/crypto/Mac"
 import * as Effect from "effect/Effect"
+import * as Hex from "effect/encoding/Hex"
 import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
 
 /** An audit entry after redaction, before it is placed in a chain. */
 export interface Entry {
@@ -57,31 +60,50 @@ export const canonicalJson = (value: unknown): string => {
 
 const encoder = new TextEncoder()
 
+/** Computes a record's `hash` from the canonical bytes of its other fields. */
+export type Hasher = (bytes: Uint8Array) => Effect.Effect<string>
+
+/** Hashes with SHA-256, which shows accidental and naive changes. */
+export const sha256Hasher: Effect.Effect<Hasher, never, Digest.Digest> = Digest.Digest.use((digest) =>
+  Effect.succeed((bytes: Uint8Array) => digest.digestHex(Digest.sha256, bytes))
+)
+
+/**
+ * Hashes with HMAC-SHA-256 under a key, so only a holder of the key can
+ * write a chain that verifies.
+ */
+export const hmacHasher = (key: Redacted.Redacted<string>): Effect.Effect<Hasher, never, Mac.Mac> =>
+  Effect.gen(function*() {
+    const mac = yield* Mac.Mac
+    const macKey = yield* Effect.orDie(Mac.key(Mac.hmacSha256, encoder.encode(Redacted.value(key))))
+    return (bytes: Uint8Array) => Effect.map(Effect.orDie(mac.sign(macKey, bytes)), Hex.encode)
+  })
+
+/** Makes the hasher of a chain: HMAC-SHA-256 with a key, SHA-256 without. */
+export const makeHasher = (
+  key: Redacted.Redacted<string> | undefined
+): Effect.Effect<Hasher, never, Digest.Digest | Mac.Mac> => key === undefined ? sha256Hasher : hmacHasher(key)
+
 /** Computes the hash of a record from all its fields but `hash`. */
-export const hashOf = (record: Omit<ChainedRecord, "hash">): Effect.Effect<string, never, Digest.Digest> =>
-  Digest.Digest.use((digest) =>
-    digest.digestHex(
-      Digest.sha256,
-      encoder.encode(canonicalJson({
-        seq: record.seq,
-        time: record.time,
-        actor: record.actor,
-        action: record.action,
-        target: record.target,
-        outcome: record.outcome,
-        details: record.details,
-        prev: record.prev
-      }))
-    )
-  )
+export const hashOf = (record: Omit<ChainedRecord, "hash">, hasher: Hasher): Effect.Effect<string> =>
+  hasher(encoder.encode(canonicalJson({
+    seq: record.seq,
+    time: record.time,
+    actor: record.actor,
+    action: record.action,
+    target: record.target,
+    outcome: record.outcome,
+    details: record.details,
+    prev: record.prev
+  })))
 
 /** Places entries after a head, returning the records and the new head. */
-export const chain = Effect.fnUntraced(function*(head: Head, entries: ReadonlyArray<Entry>) {
+export const chain = Effect.fnUntraced(function*(head: Head, entries: ReadonlyArray<Entry>, hasher: Hasher) {
   const records: Array<ChainedRecord> = []
   let current = head
   for (const entry of entries) {
     const unsigned = { ...entry, seq: current.seq + 1, prev: current.hash }
-    const record: ChainedRecord = { ...unsigned, hash: yield* hashOf(unsigned) }
+    const record: ChainedRecord = { ...unsigned, hash: yield* hashOf(unsigned, hasher) }
     records.push(record)
     current = { seq: record.seq, hash: record.hash }
   }

@@ -1,5 +1,4 @@
 import * as Clock from "effect/Clock"
-import type * as Digest from "effect/crypto/Digest"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -8,7 +7,7 @@ import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
 import type * as PlatformError from "effect/PlatformError"
 import * as Random from "effect/Random"
-import { chain, emptyHead, type Entry, type Head, headOfLine, toLine } from "./auditChain.ts"
+import { chain, emptyHead, type Entry, type Hasher, type Head, headOfLine, toLine } from "./auditChain.ts"
 
 /** Options of the JSON Lines file sink. */
 export interface FileSinkOptions {
@@ -124,6 +123,8 @@ const readHead = Effect.fnUntraced(function*(file: FileSystem.File) {
       continue
     }
     const line = decoder.decode(bytes.subarray(previousBreak + 1, end - 1))
+    // A last line that is not a record restarts the chain rather than stopping the audit log;
+    // verification then reports that line as malformed.
     return headOfLine(line) ?? emptyHead
   }
 })
@@ -132,12 +133,12 @@ const readHead = Effect.fnUntraced(function*(file: FileSystem.File) {
  * Makes the append function of a JSON Lines file sink: one lock, one read of
  * the head, one write and one fsync per batch.
  */
-export const makeFileAppend = (options: FileSinkOptions) =>
+export const makeFileAppend = (options: FileSinkOptions, hasher: Hasher) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const random = yield* SecureRandom.SecureRandom
     const lockPath = `${options.path}.lock`
-    return (entries: ReadonlyArray<Entry>): Effect.Effect<Head, FileSinkFailure, Digest.Digest> =>
+    return (entries: ReadonlyArray<Entry>): Effect.Effect<Head, FileSinkFailure> =>
       withLock(
         fs,
         lockPath,
@@ -145,7 +146,7 @@ export const makeFileAppend = (options: FileSinkOptions) =>
         Effect.scoped(Effect.gen(function*() {
           const file = yield* fs.open(options.path, { flag: "a+" }).pipe(Effect.mapError(io("open the audit file")))
           const head = yield* readHead(file)
-          const chained = yield* chain(head, entries)
+          const chained = yield* chain(head, entries, hasher)
           const text = chained.records.map((record) => `${toLine(record)}\n`).join("")
           yield* file.writeAll(encoder.encode(text)).pipe(Effect.mapError(io("append to the audit file")))
           yield* file.sync.pipe(Effect.mapError(io("fsync the audit file")))

@@ -1,7 +1,6 @@
-import type * as Digest from "effect/crypto/Digest"
 import * as Effect from "effect/Effect"
 import * as Redis from "effect/persistence/Redis"
-import { chain, emptyHead, type Entry, type Head, toLine } from "./auditChain.ts"
+import { chain, emptyHead, type Entry, type Hasher, type Head, toLine } from "./auditChain.ts"
 
 /** The keys of an audit stream, hash-tagged so a Redis Cluster keeps them in one slot. */
 export const keysOf = (stream: string) => ({ stream: `{${stream}}`, head: `{${stream}}:head` })
@@ -46,14 +45,14 @@ export type RedisSinkFailure =
   | { readonly _tag: "Contention"; readonly attempts: number }
 
 /** Makes the append function of a Redis Streams sink. */
-export const makeRedisAppend = (stream: string) =>
+export const makeRedisAppend = (stream: string, hasher: Hasher) =>
   Effect.gen(function*() {
     const redis = yield* Redis.Redis
     const keys = keysOf(stream)
     const run = redis.eval(appendScript)
     let known: Head | undefined
 
-    return (entries: ReadonlyArray<Entry>): Effect.Effect<Head, RedisSinkFailure, Digest.Digest> =>
+    return (entries: ReadonlyArray<Entry>): Effect.Effect<Head, RedisSinkFailure> =>
       Effect.gen(function*() {
         let head = known ?? parseHead(
           yield* redis.send<string | null>("GET", keys.head).pipe(
@@ -61,7 +60,7 @@ export const makeRedisAppend = (stream: string) =>
           )
         )
         for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-          const chained = yield* chain(head, entries)
+          const chained = yield* chain(head, entries, hasher)
           const pairs = chained.records.flatMap((record) => [record.hash, toLine(record)])
           const result = yield* run(
             keys.stream,

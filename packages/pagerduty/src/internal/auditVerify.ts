@@ -1,10 +1,12 @@
-import * as Digest from "effect/crypto/Digest"
+import type * as Digest from "effect/crypto/Digest"
+import type * as Mac from "effect/crypto/Mac"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Redis from "effect/persistence/Redis"
 import type * as PlatformError from "effect/PlatformError"
 import * as Predicate from "effect/Predicate"
-import { type ChainedRecord, emptyHead, genesis, hashOf, type Head } from "./auditChain.ts"
+import type * as Redacted from "effect/Redacted"
+import { type ChainedRecord, emptyHead, genesis, hashOf, type Head, makeHasher } from "./auditChain.ts"
 import { keysOf, readStream } from "./auditRedis.ts"
 
 /**
@@ -42,14 +44,22 @@ const parse = (line: string): ChainedRecord | undefined => {
  * Checks a chain of record lines, oldest first, and reports the first record
  * that was modified, removed, moved or is not a record.
  *
- * NOTE: the hashes are not keyed, so a writer who recomputes every hash after
- * a change produces a chain that verifies. Comparing the head with one kept
- * elsewhere (`expectedHead`) detects that, and also a removed tail.
+ * Pass the `chainKey` the sinks wrote with; without one the hashes are
+ * SHA-256.
+ *
+ * NOTE: without a chain key the hashes are not keyed, so a writer who
+ * recomputes every hash after a change produces a chain that verifies.
+ * Comparing the head with one kept elsewhere (`expectedHead`) detects that,
+ * and also a removed tail.
  */
 export const verify = Effect.fnUntraced(function*(
   lines: ReadonlyArray<string>,
-  options?: { readonly expectedHead?: Head | undefined }
-): Effect.fn.Return<VerifyResult, never, Digest.Digest> {
+  options?: {
+    readonly expectedHead?: Head | undefined
+    readonly chainKey?: Redacted.Redacted<string> | undefined
+  }
+): Effect.fn.Return<VerifyResult, never, Digest.Digest | Mac.Mac> {
+  const hasher = yield* makeHasher(options?.chainKey)
   const numbered = lines.map((text, index) => ({ text, line: index + 1 })).filter(({ text }) => text.trim() !== "")
   const parsed = numbered.map(({ line, text }) => ({ line, record: parse(text) }))
   let previous: Head = emptyHead
@@ -61,7 +71,7 @@ export const verify = Effect.fnUntraced(function*(
       return { _tag: "Broken", line, problem: "malformed", message: `line ${line} is not an audit record` }
     }
     const { hash, ...unsigned } = record
-    if ((yield* hashOf(unsigned)) !== hash) {
+    if ((yield* hashOf(unsigned, hasher)) !== hash) {
       return {
         _tag: "Broken",
         line,
@@ -132,30 +142,28 @@ export const verify = Effect.fnUntraced(function*(
 })
 
 /** Reads a JSON Lines audit file and checks its chain. */
-export const verifyFile = (path: string): Effect.Effect<
-  VerifyResult,
-  PlatformError.PlatformError,
-  FileSystem.FileSystem | Digest.Digest
-> =>
+export const verifyFile = (
+  path: string,
+  options?: { readonly chainKey?: Redacted.Redacted<string> | undefined }
+): Effect.Effect<VerifyResult, PlatformError.PlatformError, FileSystem.FileSystem | Digest.Digest | Mac.Mac> =>
   Effect.flatMap(
     FileSystem.FileSystem.use((fs) => fs.readFileString(path)),
-    (text) => verify(text.split("\n"))
+    (text) => verify(text.split("\n"), { chainKey: options?.chainKey })
   )
 
 /**
  * Reads a Redis audit stream and checks its chain, including that it ends at
  * the head the writers stored, which detects removed records at the end.
  */
-export const verifyStream = (stream: string): Effect.Effect<
-  VerifyResult,
-  Redis.RedisError,
-  Redis.Redis | Digest.Digest
-> =>
+export const verifyStream = (
+  stream: string,
+  options?: { readonly chainKey?: Redacted.Redacted<string> | undefined }
+): Effect.Effect<VerifyResult, Redis.RedisError, Redis.Redis | Digest.Digest | Mac.Mac> =>
   Effect.gen(function*() {
     const redis = yield* Redis.Redis
     const lines = yield* readStream(stream)
     const head = yield* redis.send<string | null>("GET", keysOf(stream).head)
-    if (head === null) return yield* verify(lines)
+    if (head === null) return yield* verify(lines, { chainKey: options?.chainKey })
     const [seq, hash] = head.split(" ")
-    return yield* verify(lines, { expectedHead: { seq: Number(seq), hash: hash ?? "" } })
+    return yield* verify(lines, { expectedHead: { seq: Number(seq), hash: hash ?? "" }, chainKey: options?.chainKey })
   })

@@ -66,8 +66,8 @@ const expectedOf = (ast: SchemaAST.AST): string => {
   }
 }
 
-// For a union of mappings told apart by one literal field (`type: file`), the
-// literal values of that field, so a bad value is reported on the field itself.
+// For a union of mappings distinguished by one literal field (`type: file`),
+// finds that field and its values, so a bad value is reported on the field itself.
 const discriminator = (ast: SchemaAST.AST): { key: string; values: Array<string> } | undefined => {
   if (ast._tag !== "Union" || !ast.types.every((member) => member._tag === "Objects")) return undefined
   const first = ast.types[0]

@@ -24,7 +24,8 @@ const SecretString = Schema.String.annotate({ expected: "a secret string", [secr
 
 /**
  * A secret: plain text or a `sealed:v1:` envelope opened with the key ring,
- * decoded into `Redacted`.
+ * decoded into `Redacted`. An empty secret is rejected, because it is almost
+ * always an unset variable.
  */
 export const Secret = SecretString.pipe(
   Schema.decodeTo(Schema.Redacted(Schema.String), {
@@ -39,6 +40,10 @@ export const Secret = SecretString.pipe(
     ),
     encode: SchemaGetter.transform(Redacted.value)
   })
+).check(
+  Schema.makeFilter((secret: Redacted.Redacted<string>) =>
+    Redacted.value(secret) === "" ? "expected a non-empty secret; remove the key to leave it unset" : undefined
+  )
 )
 
 /** A secret of an exact length, checked after a sealed value is opened. */
@@ -75,7 +80,11 @@ export const NumberLike = fromText("a number", (text) => {
 /** A boolean, also read from `true` or `false` text. */
 export const BooleanLike = fromText(
   "true or false",
-  (text) => text === "true" ? true : text === "false" ? false : undefined,
+  (text) => {
+    if (text === "true") return true
+    if (text === "false") return false
+    return undefined
+  },
   Schema.Boolean
 )
 

@@ -263,7 +263,12 @@ export const AuditSink = Schema.Union([
  * @category schemas
  */
 export const AuditSettings = Schema.Struct({
-  sinks: Schema.Array(AuditSink)
+  sinks: Schema.Array(AuditSink),
+  /** HMAC-SHA-256 key of the record chains (secret, at least 32 characters); without it the chains use SHA-256. */
+  chain_key: Schema.optionalKey(Secret.check(Schema.makeFilter((secret) => {
+    const found = Redacted.value(secret).length
+    return found >= 32 ? undefined : `expected at least 32 characters, got ${found}`
+  })))
 })
 
 /**
