@@ -21,35 +21,39 @@ interface Answer {
   readonly headers: Headers
 }
 
-const startRelay = Effect.gen(function*() {
-  const simulator = yield* Simulator.start()
-  const config = yield* Config.parse({
-    env: {},
-    text: [
-      `pagerduty: { events_url: "${simulator.url}" }`,
-      "server: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }",
-      `intake: { auth: { bearer_tokens: ["${token}"], jwt: { secret: "${jwtSecret}", audience: pd-relay } } }`,
-      "routes:",
-      `  - { name: db, routing_key: "${keys.db}", default: true }`,
-      `  - { name: web, routing_key: "${keys.web}", mode: alert, default_severity: warning }`,
-      "outbox: { store: memory }",
-      `webhooks: { secrets: ["${webhookSecret}"] }`
-    ].join("\n")
-  })
-  const listening = yield* Deferred.make<string>()
-  yield* Effect.forkScoped(Serve.run(config, { onListening: (url) => Deferred.succeed(listening, url) }))
-  const url = yield* Deferred.await(listening)
-  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-    Effect.promise(async (): Promise<Answer> => {
-      const response = await fetch(`${url}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers },
-        body
-      })
-      return { status: response.status, json: await response.json(), headers: response.headers }
+const startRelayWith = (extra: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const simulator = yield* Simulator.start()
+    const config = yield* Config.parse({
+      env: {},
+      text: [
+        `pagerduty: { events_url: "${simulator.url}" }`,
+        "server: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }",
+        `intake: { auth: { bearer_tokens: ["${token}"], jwt: { secret: "${jwtSecret}", audience: pd-relay } } }`,
+        "routes:",
+        `  - { name: db, routing_key: "${keys.db}", default: true }`,
+        `  - { name: web, routing_key: "${keys.web}", mode: alert, default_severity: warning }`,
+        "outbox: { store: memory }",
+        `webhooks: { secrets: ["${webhookSecret}"] }`,
+        ...extra
+      ].join("\n")
     })
-  return { simulator, url, post }
-})
+    const listening = yield* Deferred.make<string>()
+    yield* Effect.forkScoped(Serve.run(config, { onListening: (url) => Deferred.succeed(listening, url) }))
+    const url = yield* Deferred.await(listening)
+    const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+      Effect.promise(async (): Promise<Answer> => {
+        const response = await fetch(`${url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers },
+          body
+        })
+        return { status: response.status, json: await response.json(), headers: response.headers }
+      })
+    return { simulator, url, post }
+  })
+
+const startRelay = startRelayWith([])
 
 const waitForEvents = (simulator: Simulator.Handle, count: number) =>
   simulator.events().pipe(
@@ -217,5 +221,18 @@ describe("relay end to end", () => {
       expect(yield* deliver({ "x-pagerduty-signature": signature })).toBe(202)
       expect(yield* deliver({ "x-pagerduty-signature": `v1=${"0".repeat(64)}` })).toBe(401)
       expect(yield* deliver({})).toBe(401)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("stops calling PagerDuty while the circuit is open", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelayWith(["policy: { breaker: { failures: 1, open_seconds: 30 } }"])
+      yield* simulator.setFaults([{ path: "/v2/enqueue", steps: [{ fault: { _tag: "Respond", status: 500 } }] }])
+      expect((yield* post("/alertmanager", fixture("alertmanager/prometheus-msteams-prom_post_request.json"))).status)
+        .toBe(202)
+      // The outbox retries after about 1 s and 3 s; the open circuit rejects both
+      // retries before they reach the simulator.
+      yield* Effect.sleep("4500 millis")
+      const injected = yield* simulator.injections
+      expect(injected.length).toBe(1)
     }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

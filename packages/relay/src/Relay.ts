@@ -235,13 +235,16 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>()("Delivery
 
 /**
  * The function outbox workers call for each item: adds the route's routing
- * key and sends the stored body with one attempt, because the outbox owns
- * the retries.
+ * key and sends the stored body with the route's client, one attempt per
+ * call, because the outbox owns the retries.
  *
  * @since 0.1.0
  * @category delivery
  */
-export const deliver = (routes: ReadonlyMap<string, Route>) => {
+export const deliver = (
+  routes: ReadonlyMap<string, Route>,
+  clients: ReadonlyMap<string, EventsClient.EventsClient["Service"]>
+) => {
   const decodeStored = Schema.decodeUnknownEffect(Schema.fromJsonString(EventsV2.AlertEvent))
   return Effect.fnUntraced(function*(item: OutboxStore.OutboxItem) {
     const route = routes.get(item.route)
@@ -251,7 +254,7 @@ export const deliver = (routes: ReadonlyMap<string, Route>) => {
         new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
       )
     )
-    const client = yield* EventsClient.EventsClient
+    const client = clients.get(item.route)!
     return yield* client.send(route.routingKey, event, { retry: false })
   }, (effect, item) =>
     effect.pipe(

@@ -18,6 +18,8 @@ import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
 import * as OutboxFileStore from "@effect-pagerduty/pagerduty/OutboxFileStore"
 import * as OutboxRedisStore from "@effect-pagerduty/pagerduty/OutboxRedisStore"
 import * as OutboxStore from "@effect-pagerduty/pagerduty/OutboxStore"
+import * as Policy from "@effect-pagerduty/pagerduty/Policy"
+import * as PolicyStore from "@effect-pagerduty/pagerduty/PolicyStore"
 import * as WebhookReceiver from "@effect-pagerduty/pagerduty/WebhookReceiver"
 import * as IoRedis from "@effect-pagerduty/redis/IoRedis"
 import { NodeFileSystem, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
@@ -28,13 +30,17 @@ import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
+import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import * as PersistedQueue from "effect/persistence/PersistedQueue"
 import * as Redis from "effect/persistence/Redis"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { createServer } from "node:http"
 import { hostname } from "node:os"
 import * as Relay from "./Relay.ts"
@@ -110,6 +116,73 @@ const webhookRoutes = (config: Config.RelayConfigShape) => {
 }
 
 /**
+ * The Events API policy from the configuration. The policy keeps its rate
+ * limit, breaker, bulkhead and timeout but retries nothing itself, because
+ * the outbox retries every transient failure with its own backoff.
+ */
+const eventsPolicy = (config: Config.RelayConfigShape) =>
+  Policy.events({
+    retry: Schedule.recurs(0),
+    rejectionRetry: Schedule.recurs(0),
+    rateLimit: { limit: config.policy.events_per_minute, window: "60 seconds", algorithm: "sliding-window" },
+    circuitBreaker: {
+      tripPolicy: CircuitBreaker.consecutive(config.policy.breaker.failures),
+      openDuration: Duration.seconds(config.policy.breaker.open_seconds)
+    },
+    bulkhead: { concurrency: config.policy.concurrency },
+    timeout: Duration.seconds(config.policy.attempt_timeout_seconds)
+  })
+
+const policyStores = (config: Config.RelayConfigShape) =>
+  config.redis === undefined
+    ? PolicyStore.layerMemory
+    : PolicyStore.layerRedis().pipe(Layer.provide(redisLayer(config)))
+
+/**
+ * One Events API client per route, each on an HTTP client guarded by the
+ * policy under the hash of the route's routing key, so routes sharing an
+ * integration key share one limit and one circuit.
+ */
+const routeClients = Effect.fnUntraced(function*(
+  config: Config.RelayConfigShape,
+  routes: ReadonlyMap<string, Relay.Route>
+) {
+  const context = yield* Layer.build(Layer.mergeAll(
+    policyStores(config),
+    NodeHttpClient.layerUndici,
+    Digest.layerWebCrypto,
+    SecureRandom.layerWebCrypto
+  ))
+  return yield* Effect.gen(function*() {
+    const guard = yield* Policy.make(eventsPolicy(config))
+    const http = yield* HttpClient.HttpClient
+    const storeHealth = yield* PolicyStore.StoreHealth
+    yield* Effect.forkScoped(
+      Stream.runForEach(
+        storeHealth.changes,
+        (status) =>
+          Effect.logInfo("policy store status changed").pipe(Effect.annotateLogs({ status: JSON.stringify(status) }))
+      )
+    )
+
+    const clients = new Map<string, EventsClient.EventsClient["Service"]>()
+    for (const route of routes.values()) {
+      const key = yield* Policy.keyOf(route.routingKey)
+      // The guarded client fails with the policy's errors too; the Events client
+      // turns those into its `PolicyRejected` reason.
+      const guarded = guard.client(http, { key, route: route.name }) as unknown as HttpClient.HttpClient
+      clients.set(
+        route.name,
+        yield* EventsClient.make(eventsClientOptions(config)).pipe(
+          Effect.provideService(HttpClient.HttpClient, guarded)
+        )
+      )
+    }
+    return clients
+  }).pipe(Effect.provide(context))
+})
+
+/**
  * Builds the relay from a configuration: stores, intake routes and delivery
  * workers, served on the configured host and port until interrupted.
  *
@@ -150,10 +223,7 @@ export const run = (config: Config.RelayConfigShape, options: {
       outboxStoreLayer(config),
       cacheLayer(config),
       Digest.layerWebCrypto,
-      SecureRandom.layerWebCrypto,
-      EventsClient.layer(eventsClientOptions(config)).pipe(
-        Layer.provide([NodeHttpClient.layerUndici, Digest.layerWebCrypto, SecureRandom.layerWebCrypto])
-      )
+      SecureRandom.layerWebCrypto
     )
 
     const Checks = Layer.effectDiscard(Effect.gen(function*() {
@@ -188,10 +258,12 @@ export const run = (config: Config.RelayConfigShape, options: {
     yield* Effect.logInfo(`pd-relay listening on ${url}`)
     if (options.onListening) yield* options.onListening(url)
 
+    const clients = yield* routeClients(config, routes)
+
     yield* Effect.scoped(
       Effect.gen(function*() {
         yield* Layer.build(Outbox.layerWorker({
-          deliver: Relay.deliver(routes),
+          deliver: Relay.deliver(routes, clients),
           concurrency: config.policy.concurrency,
           shutdownTimeout: Duration.seconds(config.server.shutdown_timeout_seconds),
           ...(config.outbox.max_age_seconds === undefined
