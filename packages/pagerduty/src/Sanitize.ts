@@ -147,17 +147,25 @@ const htmlEntities: Record<string, string> = {
  */
 export const escapeHtml = (input: string): string => input.replace(/[&<>"']/g, (char) => htmlEntities[char]!)
 
-// Every ASCII punctuation character that starts or ends a CommonMark or GFM
-// construct: emphasis, code, links, images, raw HTML, entities, headings,
-// block quotes, lists, tables, strikethrough and setext underlines.
-const markdownSpecial = /[\\`*_{}[\]()<>#+\-.!|~&=:"]/g
+// Characters that open or close an inline construct anywhere in a line:
+// escapes, code spans, emphasis, strikethrough, links, images, raw HTML,
+// entity references and table cells.
+const markdownInline = /[\\`*_[\]()<>|~&]/g
+
+// Markers that start a block only at the beginning of a line: headings,
+// block quotes, list items, setext underlines and ordered list numbers.
+const markdownBlockStart = /^([ \t]*)(?:([#>+\-=])|(\d{1,9})([.)]))/gm
 
 /**
  * Escapes text for CommonMark and GitHub Flavored Markdown, so it renders as
- * the literal characters: every character that can open or close a
- * construct (`*`, `_`, `[`, `]`, `(`, `)`, `<`, `>`, `#`, `` ` ``, `|`, `~`,
- * `&`, ...) gets a backslash. Line breaks are kept, and the escaped list,
- * heading and quote markers cannot start a block.
+ * the literal characters.
+ *
+ * Every character that can open or close an inline construct (`\`,
+ * `` ` ``, `*`, `_`, `[`, `]`, `(`, `)`, `<`, `>`, `|`, `~`, `&`) gets a
+ * backslash, and so does a heading, quote, list or setext marker at the start
+ * of a line (`#`, `>`, `+`, `-`, `=`, the `.` or `)` after a number). The
+ * `:` of `://` and the `.` after `www` are escaped too, so GFM does not turn
+ * a bare URL into a link. Line breaks are kept.
  *
  * It does not sanitise: run {@link text} first to remove control characters.
  *
@@ -168,13 +176,22 @@ const markdownSpecial = /[\\`*_{}[\]()<>#+\-.!|~&=:"]/g
  * ```ts
  * import { Sanitize } from "@effect-pagerduty/pagerduty"
  *
- * Sanitize.escapeMarkdown("[click](https://evil.example)") // "\\[click\\]\\(https\\://evil\\.example\\)"
+ * Sanitize.escapeMarkdown("[click](https://evil.example)") // "\\[click\\]\\(https\\://evil.example\\)"
  * ```
  *
  * @since 0.1.0
  * @category markdown
  */
-export const escapeMarkdown = (input: string): string => input.replace(markdownSpecial, (char) => `\\${char}`)
+export const escapeMarkdown = (input: string): string =>
+  input
+    .replace(markdownInline, (char) => `\\${char}`)
+    .replace(
+      markdownBlockStart,
+      (_, indent: string, marker: string | undefined, digits: string | undefined, delimiter: string | undefined) =>
+        marker === undefined ? `${indent}${digits}\\${delimiter}` : `${indent}\\${marker}`
+    )
+    .replace(/:\/\//g, "\\://")
+    .replace(/\bwww\./gi, (www) => `${www.slice(0, 3)}\\.`)
 
 /**
  * Makes text safe as an HTTP header value.

@@ -88,7 +88,7 @@ describe("Sanitize.escapeHtml", () => {
 
 describe("Sanitize.escapeMarkdown", () => {
   it("escapes link syntax", () => {
-    expect(Sanitize.escapeMarkdown("[x](https://evil.example)")).toBe("\\[x\\]\\(https\\://evil\\.example\\)")
+    expect(Sanitize.escapeMarkdown("[x](https://evil.example)")).toBe("\\[x\\]\\(https\\://evil.example\\)")
   })
 
   it("escapes emphasis, code and HTML", () => {
@@ -97,6 +97,16 @@ describe("Sanitize.escapeMarkdown", () => {
 
   it("escapes block markers and backslashes", () => {
     expect(Sanitize.escapeMarkdown("# h\n> q\n- l\n1. n\n\\")).toBe("\\# h\n\\> q\n\\- l\n1\\. n\n\\\\")
+  })
+
+  it("escapes bare URLs", () => {
+    expect(Sanitize.escapeMarkdown("see www.evil.example or http://x.example")).toBe(
+      "see www\\.evil.example or http\\://x.example"
+    )
+  })
+
+  it("escapes markers only at the start of a line", () => {
+    expect(Sanitize.escapeMarkdown("a - b # c 1. d\n  + e\n2) f")).toBe("a - b # c 1. d\n  \\+ e\n2\\) f")
   })
 
   it("leaves letters, digits and spaces alone", () => {
