@@ -8,6 +8,7 @@ import * as Command from "effect/cli/Command"
 import * as Effect from "effect/Effect"
 import * as ConfigCommand from "./commands/config.ts"
 import * as SecretCommand from "./commands/secret.ts"
+import * as SendCommand from "./commands/send.ts"
 import * as ServeCommand from "./commands/serve.ts"
 
 /**
@@ -18,7 +19,7 @@ import * as ServeCommand from "./commands/serve.ts"
  */
 export const root = Command.make("pd-relay").pipe(
   Command.withDescription("Relay alerts from Alertmanager, Grafana and other sources to PagerDuty without losing one"),
-  Command.withSubcommands([ServeCommand.command, ConfigCommand.command, SecretCommand.command])
+  Command.withSubcommands([ServeCommand.command, SendCommand.command, ConfigCommand.command, SecretCommand.command])
 )
 
 /**

@@ -28,7 +28,7 @@ class Collector {
 const requiredLine = (c: Collector, field: string, value: unknown, what: string): string => {
   if (!Predicate.isString(value)) return c.add(field, value, `${what} is required and must be a string`) ?? ""
   const cleaned = Sanitize.line(value)
-  if (cleaned === "") c.add(field, value, `${what} is required; it is blank once control characters are removed`)
+  if (cleaned === "") c.add(field, value, `${what} is required and must not be blank`)
   return cleaned
 }
 
