@@ -137,12 +137,20 @@ const Proto = {
 
 type Fields = Omit<Notification, typeof TypeId | "pipe">
 
+// Values of the wrong type (from untyped callers) are kept as they are, so
+// that `build` reports them instead of `make` throwing.
+const frozenCopy = <A>(value: A): A => {
+  if (Array.isArray(value)) return Object.freeze([...value]) as A
+  if (typeof value === "object" && value !== null) return Object.freeze({ ...value })
+  return value
+}
+
 const create = (fields: Fields): Notification =>
   Object.freeze(Object.assign(Object.create(Proto), {
     ...fields,
-    links: Object.freeze([...fields.links]),
-    images: Object.freeze([...fields.images]),
-    customDetails: Object.freeze({ ...fields.customDetails })
+    links: frozenCopy(fields.links),
+    images: frozenCopy(fields.images),
+    customDetails: frozenCopy(fields.customDetails)
   }))
 
 const update = (self: Notification, changes: Partial<Fields>): Notification => create({ ...self, ...changes })

@@ -2,11 +2,11 @@
  * Plain text and Markdown renderings of incidents (REST API), alerts and
  * alert groups, and v3 webhook events, for chat messages and ticket sync.
  *
- * Every value from PagerDuty or a monitoring tool is treated as hostile:
- * control and bidirectional characters are removed, one-line fields lose
- * their line breaks and are cut to `maxLineLength` code points, and in
- * Markdown every character that could start a link, emphasis, HTML or a
- * block is escaped, so a summary such as `[click](https://evil.example)` or
+ * Every value from PagerDuty or a monitoring tool is treated as hostile.
+ * Control and bidirectional characters are removed, and one-line fields lose
+ * their line breaks and are cut to `maxLineLength` code points. In Markdown
+ * every character that could start a link, emphasis, HTML or a block is
+ * escaped, so a summary such as `[click](https://evil.example)` or
  * `<script>` shows as typed. Only absolute http and https URLs become links.
  *
  * @example
@@ -266,11 +266,12 @@ const webhookDocument = (event: WebhookEvent.AnyEvent): Document.Document => {
 }
 
 /**
- * Renders a v3 webhook event as plain text: a title naming what happened and
- * to which incident (`Incident triggered: #12 disk full <url>`), the
- * incident's status, urgency, priority, service and assignees where the
- * event carries them, who caused it, when, and a note's or status update's
- * text. Events of unknown types render with their type and id.
+ * Renders a v3 webhook event as plain text, starting with a title that names
+ * what happened and to which incident (`Incident triggered: #12 disk full
+ * <url>`). The lines after it show the incident's status, urgency, priority,
+ * service and assignees where the event carries them, who caused the event
+ * and when, and then a note's or status update's text. Events of unknown
+ * types render with their type and id.
  *
  * @since 0.1.0
  * @category webhook events

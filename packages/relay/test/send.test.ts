@@ -291,3 +291,30 @@ describe("sendInput", () => {
     expect(splitUrlAndText("https://a.example/x")).toEqual({ url: "https://a.example/x", text: undefined })
   })
 })
+
+describe("send trigger --json", () => {
+  it.live("reports invalid fields of the file", () =>
+    Effect.gen(function*() {
+      const file = writeTemp(
+        "event.json",
+        JSON.stringify({ payload: { summary: 5, source: "h", severity: "info", custom_details: [1] }, links: {} })
+      )
+      const result = yield* runSend(["trigger", "--events-url", "http://127.0.0.1:1", "--json", file], { env })
+      expect(result.exit._tag).toBe("Failure")
+      expect(result.stderr.split("\n")).toEqual([
+        "the event is invalid:",
+        "  payload.summary (--summary): 5: a one-line summary of the problem is required and must be a string",
+        "  payload.custom_details (--custom-detail): an array: must be an object of named details",
+        "  links (--link): an object: must be an array of {href, text?}"
+      ])
+    }))
+
+  it.live("rejects another event action", () =>
+    Effect.gen(function*() {
+      const file = writeTemp("event.json", JSON.stringify({ event_action: "resolve", dedup_key: "k" }))
+      const result = yield* runSend(["acknowledge", "--events-url", "http://127.0.0.1:1", "--json", file], { env })
+      expect(result.stderr).toBe(
+        `${file} has event_action "resolve" but the command is send acknowledge; remove event_action or run send resolve`
+      )
+    }))
+})

@@ -25,25 +25,29 @@ class Collector {
   }
 }
 
-const requiredLine = (c: Collector, field: string, value: unknown, what: string): string => {
-  if (!Predicate.isString(value)) return c.add(field, value, `${what} is required and must be a string`) ?? ""
+const requiredLine = (collector: Collector, field: string, value: unknown, description: string): string => {
+  if (!Predicate.isString(value)) {
+    return collector.add(field, value, `${description} is required and must be a string`) ?? ""
+  }
   const cleaned = Sanitize.line(value)
-  if (cleaned === "") c.add(field, value, `${what} is required and must not be blank`)
+  if (cleaned === "") collector.add(field, value, `${description} is required and must not be blank`)
   return cleaned
 }
 
 // An optional one-line field; blank after sanitising means absent.
-const optionalLine = (c: Collector, field: string, value: unknown): string | undefined => {
+const optionalLine = (collector: Collector, field: string, value: unknown): string | undefined => {
   if (value === undefined) return undefined
-  if (!Predicate.isString(value)) return c.add(field, value, "must be a string when present; remove it or set a string")
+  if (!Predicate.isString(value)) {
+    return collector.add(field, value, "must be a string when present; remove it or set a string")
+  }
   const cleaned = Sanitize.line(value)
   return cleaned === "" ? undefined : cleaned
 }
 
-const url = (c: Collector, field: string, value: unknown, httpsOnly: boolean): string | undefined => {
+const url = (collector: Collector, field: string, value: unknown, httpsOnly: boolean): string | undefined => {
   const normalised = Predicate.isString(value) ? Sanitize.httpUrl(value.trim()) : undefined
   if (normalised !== undefined && (!httpsOnly || normalised.startsWith("https:"))) return normalised
-  return c.add(
+  return collector.add(
     field,
     value,
     httpsOnly
@@ -52,8 +56,8 @@ const url = (c: Collector, field: string, value: unknown, httpsOnly: boolean): s
   )
 }
 
-const optionalUrl = (c: Collector, field: string, value: unknown): string | undefined =>
-  value === undefined ? undefined : url(c, field, value, false)
+const optionalUrl = (collector: Collector, field: string, value: unknown): string | undefined =>
+  value === undefined ? undefined : url(collector, field, value, false)
 
 /**
  * Checks a `dedup_key`: a non-blank string. It is not sanitised, because an
@@ -67,7 +71,7 @@ export const dedupKey = (value: unknown, required: boolean): FieldProblem | unde
   return fieldProblem("dedup_key", value, "must be a non-blank string that identifies the alert")
 }
 
-const timestamp = (c: Collector, value: unknown): DateTime.Utc | undefined => {
+const timestamp = (collector: Collector, value: unknown): DateTime.Utc | undefined => {
   if (value === undefined) return undefined
   const parsed = Predicate.isString(value)
     ? EventsV2.parseTimestamp(value.trim())
@@ -75,36 +79,36 @@ const timestamp = (c: Collector, value: unknown): DateTime.Utc | undefined => {
     ? DateTime.toUtc(value)
     : undefined
   if (parsed === undefined) {
-    return c.add("payload.timestamp", value, "must be a DateTime or an RFC 3339 date-time with an offset")
+    return collector.add("payload.timestamp", value, "must be a DateTime or an RFC 3339 date-time with an offset")
   }
   const millis = DateTime.toEpochMillis(parsed)
   if (millis < minTimestamp || millis > maxTimestamp) {
-    return c.add("payload.timestamp", value, "must fall in the years 0000 to 9999")
+    return collector.add("payload.timestamp", value, "must fall in the years 0000 to 9999")
   }
   return parsed
 }
 
 // Sanitises strings, keys included, and reports values JSON cannot hold.
-const detailValue = (c: Collector, path: string, value: unknown, seen: Set<object>): unknown => {
+const detailValue = (collector: Collector, path: string, value: unknown, seen: Set<object>): unknown => {
   if (Predicate.isString(value)) return Sanitize.multiline(value)
   if (value === null || typeof value === "number" || typeof value === "boolean" || value === undefined) return value
   if (typeof value === "bigint" || typeof value === "symbol" || typeof value === "function") {
-    return c.add(path, value, `a ${typeof value} cannot be sent as JSON; convert it to a string or number`)
+    return collector.add(path, value, `a ${typeof value} cannot be sent as JSON; convert it to a string or number`)
   }
   if (Predicate.hasProperty(value, "toJSON") && Predicate.isFunction(value.toJSON)) {
-    return detailValue(c, path, value.toJSON(), seen)
+    return detailValue(collector, path, value.toJSON(), seen)
   }
   const object = value as object
-  if (seen.has(object)) return c.add(path, "a circular reference", "remove the reference to an enclosing value")
+  if (seen.has(object)) return collector.add(path, "a circular reference", "remove the reference to an enclosing value")
   seen.add(object)
   let result: unknown
   if (Array.isArray(object)) {
-    result = object.map((item, index) => detailValue(c, `${path}[${index}]`, item, seen) ?? null)
+    result = object.map((item, index) => detailValue(collector, `${path}[${index}]`, item, seen) ?? null)
   } else {
     const record: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(object)) {
       const cleanKey = Sanitize.line(key)
-      const cleaned = detailValue(c, `${path}.${cleanKey}`, item, seen)
+      const cleaned = detailValue(collector, `${path}.${cleanKey}`, item, seen)
       if (cleaned !== undefined) record[cleanKey] = cleaned
     }
     result = record
@@ -113,30 +117,32 @@ const detailValue = (c: Collector, path: string, value: unknown, seen: Set<objec
   return result
 }
 
-const customDetails = (c: Collector, value: unknown): Record<string, unknown> | undefined => {
+const customDetails = (collector: Collector, value: unknown): Record<string, unknown> | undefined => {
   if (!Predicate.isObject(value) || Array.isArray(value)) {
-    return c.add("payload.custom_details", value, "must be an object of named details")
+    return collector.add("payload.custom_details", value, "must be an object of named details")
   }
-  const cleaned = detailValue(c, "payload.custom_details", value, new Set()) as Record<string, unknown>
+  const cleaned = detailValue(collector, "payload.custom_details", value, new Set()) as Record<string, unknown>
   return Object.keys(cleaned).length === 0 ? undefined : cleaned
 }
 
-const links = (c: Collector, value: ReadonlyArray<unknown>): Array<EventsV2.Link> =>
+const links = (collector: Collector, value: ReadonlyArray<unknown>): Array<EventsV2.Link> =>
   value.flatMap((link, index) => {
-    if (!Predicate.isObject(link)) return c.add(`links[${index}]`, link, "must be an object {href, text?}") ?? []
-    const href = url(c, `links[${index}].href`, link.href, false)
-    const text = optionalLine(c, `links[${index}].text`, link.text)
+    if (!Predicate.isObject(link)) {
+      return collector.add(`links[${index}]`, link, "must be an object {href, text?}") ?? []
+    }
+    const href = url(collector, `links[${index}].href`, link.href, false)
+    const text = optionalLine(collector, `links[${index}].text`, link.text)
     return href === undefined ? [] : [{ href, ...(text === undefined ? {} : { text }) }]
   })
 
-const images = (c: Collector, value: ReadonlyArray<unknown>): Array<EventsV2.Image> =>
+const images = (collector: Collector, value: ReadonlyArray<unknown>): Array<EventsV2.Image> =>
   value.flatMap((image, index) => {
     if (!Predicate.isObject(image)) {
-      return c.add(`images[${index}]`, image, "must be an object {src, href?, alt?}") ?? []
+      return collector.add(`images[${index}]`, image, "must be an object {src, href?, alt?}") ?? []
     }
-    const src = url(c, `images[${index}].src`, image.src, true)
-    const href = optionalUrl(c, `images[${index}].href`, image.href)
-    const alt = optionalLine(c, `images[${index}].alt`, image.alt)
+    const src = url(collector, `images[${index}].src`, image.src, true)
+    const href = optionalUrl(collector, `images[${index}].href`, image.href)
+    const alt = optionalLine(collector, `images[${index}].alt`, image.alt)
     return src === undefined
       ? []
       : [{ src, ...(href === undefined ? {} : { href }), ...(alt === undefined ? {} : { alt }) }]
@@ -158,36 +164,43 @@ const defined = <A extends Record<string, unknown>>(record: A): A => {
 export const trigger = (
   self: Notification.Notification
 ): { readonly event: EventsV2.Trigger; readonly problems: ReadonlyArray<FieldProblem> } => {
-  const c = new Collector()
+  const collector = new Collector()
   const key = dedupKey(self.dedupKey, false)
-  if (key !== undefined) c.problems.push(key)
-  const summary = requiredLine(c, "payload.summary", self.summary, "a one-line summary of the problem")
-  const source = requiredLine(c, "payload.source", self.source, "the affected system (a hostname or service name)")
+  if (key !== undefined) collector.problems.push(key)
+  const summary = requiredLine(collector, "payload.summary", self.summary, "a one-line summary of the problem")
+  const source = requiredLine(
+    collector,
+    "payload.source",
+    self.source,
+    "the affected system (a hostname or service name)"
+  )
   if (!severities.has(self.severity)) {
-    c.add("payload.severity", self.severity, "use critical, error, warning or info")
+    collector.add("payload.severity", self.severity, "use critical, error, warning or info")
   }
   const payload = defined({
     summary,
     source,
     severity: self.severity,
-    timestamp: timestamp(c, self.timestamp),
-    component: optionalLine(c, "payload.component", self.component),
-    group: optionalLine(c, "payload.group", self.group),
-    class: optionalLine(c, "payload.class", self.class),
-    custom_details: customDetails(c, self.customDetails)
+    timestamp: timestamp(collector, self.timestamp),
+    component: optionalLine(collector, "payload.component", self.component),
+    group: optionalLine(collector, "payload.group", self.group),
+    class: optionalLine(collector, "payload.class", self.class),
+    custom_details: customDetails(collector, self.customDetails)
   })
-  const eventLinks = Array.isArray(self.links) ? links(c, self.links) : c.add("links", self.links, "must be an array")
+  const eventLinks = Array.isArray(self.links)
+    ? links(collector, self.links)
+    : collector.add("links", self.links, "must be an array of {href, text?}")
   const eventImages = Array.isArray(self.images)
-    ? images(c, self.images)
-    : c.add("images", self.images, "must be an array")
+    ? images(collector, self.images)
+    : collector.add("images", self.images, "must be an array of {src, href?, alt?}")
   const event: EventsV2.Trigger = defined({
     event_action: "trigger" as const,
     dedup_key: self.dedupKey,
     payload,
     links: eventLinks !== undefined && eventLinks.length > 0 ? eventLinks : undefined,
     images: eventImages !== undefined && eventImages.length > 0 ? eventImages : undefined,
-    client: optionalLine(c, "client", self.client),
-    client_url: optionalUrl(c, "client_url", self.clientUrl)
+    client: optionalLine(collector, "client", self.client),
+    client_url: optionalUrl(collector, "client_url", self.clientUrl)
   })
-  return { event, problems: c.problems }
+  return { event, problems: collector.problems }
 }

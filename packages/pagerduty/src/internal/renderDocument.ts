@@ -40,7 +40,7 @@ export interface List {
 }
 
 /**
- * What a rendering shows.
+ * The content of a rendering.
  *
  * @since 0.1.0
  */

@@ -31,7 +31,7 @@ import { CommandFailed } from "./failure.ts"
 import { type JsonEvent, parseCustomDetails, parseJsonEvent, splitUrlAndText } from "./sendInput.ts"
 
 /**
- * The environment variable that holds the routing key when no `--route` is
+ * The environment variable that contains the routing key when no `--route` is
  * given.
  *
  * @since 0.1.0
@@ -144,8 +144,8 @@ const flagOfField: Record<string, string> = {
 const flagHint = (field: string): string => {
   const direct = flagOfField[field]
   if (direct !== undefined) return ` (${direct})`
-  if (field.startsWith("links[")) return " (--link)"
-  if (field.startsWith("images[")) return " (--image)"
+  if (/^links\b/.test(field)) return " (--link)"
+  if (/^images\b/.test(field)) return " (--image)"
   if (field.startsWith("payload.custom_details")) return " (--custom-detail)"
   return ""
 }
@@ -242,8 +242,8 @@ const deliver = Effect.fnUntraced(function*(destination: Destination, event: Eve
 const orElse = <A>(flag: Option.Option<A>, fallback: unknown): A | undefined =>
   Option.isSome(flag) ? flag.value : (fallback as A | undefined)
 
-const record = (value: unknown): Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {}
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const flagLinks = (values: ReadonlyArray<string>): Array<EventsV2.Link> =>
   values.map((value) => {
@@ -261,8 +261,9 @@ const flagImages = (values: ReadonlyArray<string>): Array<EventsV2.Image> =>
 // every field whatever its type and reports each problem.
 const triggerNotification = (input: TriggerInput, json: JsonEvent, details: Record<string, unknown>) => {
   const payload = json.payload ?? {}
-  const jsonLinks = Array.isArray(json.links) ? json.links : json.links === undefined ? [] : json.links
-  const jsonImages = Array.isArray(json.images) ? json.images : json.images === undefined ? [] : json.images
+  const jsonLinks: unknown = json.links ?? []
+  const jsonImages: unknown = json.images ?? []
+  const jsonDetails: unknown = payload.custom_details ?? {}
   return Notification.make({
     summary: orElse(input.summary, payload.summary)!,
     source: orElse(input.source, payload.source)!,
@@ -278,7 +279,7 @@ const triggerNotification = (input: TriggerInput, json: JsonEvent, details: Reco
     images: (Array.isArray(jsonImages) ? [...jsonImages, ...flagImages(input.image)] : jsonImages) as Array<
       EventsV2.Image
     >,
-    customDetails: { ...record(payload.custom_details), ...details }
+    customDetails: (isRecord(jsonDetails) ? { ...jsonDetails, ...details } : jsonDetails) as Record<string, unknown>
   })
 }
 
