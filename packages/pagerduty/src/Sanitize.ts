@@ -165,7 +165,8 @@ const markdownBlockStart = /^([ \t]*)(?:([#>+\-=])|(\d{1,9})([.)]))/gm
  * backslash, and so does a heading, quote, list or setext marker at the start
  * of a line (`#`, `>`, `+`, `-`, `=`, the `.` or `)` after a number). The
  * `:` of `://` and the `.` after `www` are escaped too, so GFM does not turn
- * a bare URL into a link. Line breaks are kept.
+ * a bare URL into a link. Line breaks are kept. With markdown-it 14 (raw HTML
+ * and linkify enabled) the escaped text renders as the literal input.
  *
  * It does not sanitise: run {@link text} first to remove control characters.
  *

@@ -318,3 +318,34 @@ describe("send trigger --json", () => {
       )
     }))
 })
+
+describe("send options", () => {
+  it.live("rejects an invalid events URL", () =>
+    Effect.gen(function*() {
+      const result = yield* runSend(["resolve", "--events-url", "127.0.0.1:8080", "--dedup-key", "k"], { env })
+      expect(result.stderr).toBe("--events-url must be an absolute http or https URL, got \"127.0.0.1:8080\"")
+    }))
+
+  it.live("rejects a timeout of zero", () =>
+    Effect.gen(function*() {
+      const result = yield* runSend(
+        ["resolve", "--events-url", "http://127.0.0.1:1", "--dedup-key", "k", "--timeout", "0"],
+        { env }
+      )
+      expect(result.stderr).toBe("--timeout must be a number of seconds above 0, got 0")
+    }))
+
+  it.live("needs --config for --route", () =>
+    Effect.gen(function*() {
+      const result = yield* runSend(["resolve", "--route", "main", "--dedup-key", "k"])
+      expect(result.stderr).toBe("--route needs --config FILE, the configuration that defines the route")
+    }))
+
+  it.live("needs an events URL", () =>
+    Effect.gen(function*() {
+      const result = yield* runSend(["resolve", "--dedup-key", "k"], { env })
+      expect(result.stderr).toBe(
+        "no Events API URL: pass --events-url URL, or --config FILE with pagerduty.events_url or region"
+      )
+    }))
+})

@@ -14,6 +14,7 @@ import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as EventsClient from "@effect-pagerduty/pagerduty/EventsClient"
 import type * as EventsV2 from "@effect-pagerduty/pagerduty/EventsV2"
 import * as Notification from "@effect-pagerduty/pagerduty/Notification"
+import * as Sanitize from "@effect-pagerduty/pagerduty/Sanitize"
 import { NodeHttpClient } from "@effect/platform-node"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
@@ -26,7 +27,6 @@ import type * as PlatformError from "effect/PlatformError"
 import * as Redacted from "effect/Redacted"
 import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
-import { configFlag } from "./config.ts"
 import { CommandFailed } from "./failure.ts"
 import { type JsonEvent, parseCustomDetails, parseJsonEvent, splitUrlAndText } from "./sendInput.ts"
 
@@ -50,7 +50,14 @@ const repeated = (name: string, description: string) =>
   Flag.String(name).pipe(Flag.withDescription(description), Flag.atLeast(0))
 
 const commonFlags = {
-  config: configFlag,
+  config: Flag.String("config").pipe(
+    Flag.withAlias("c"),
+    Flag.withDescription(
+      "Path of the relay's YAML configuration file. --route picks one of its routes, and its pagerduty section " +
+        "sets the Events API URL"
+    ),
+    Flag.optional
+  ),
   route: optionalString(
     "route",
     `Name of the route in the --config file whose routing key is used; without it the key is read from ${routingKeyVariable}`
@@ -188,17 +195,14 @@ const resolveDestination = Effect.fnUntraced(function*(common: CommonInput, env:
 
   let routingKey: Redacted.Redacted<string>
   if (Option.isSome(common.route)) {
-    if (config === undefined) {
+    const name = common.route.value
+    if (config === undefined || Option.isNone(common.config)) {
       return yield* fail("--route needs --config FILE, the configuration that defines the route")
     }
-    const route = config.routes.find((candidate) => candidate.name === common.route.pipe(Option.getOrThrow))
+    const route = config.routes.find((candidate) => candidate.name === name)
     if (route === undefined) {
       const names = config.routes.map((candidate) => candidate.name).join(", ")
-      return yield* fail(
-        `no route named ${JSON.stringify(common.route.value)} in ${
-          common.config.pipe(Option.getOrThrow)
-        }; routes: ${names}`
-      )
+      return yield* fail(`no route named ${JSON.stringify(name)} in ${common.config.value}; routes: ${names}`)
     }
     routingKey = route.routing_key
   } else {
@@ -209,10 +213,11 @@ const resolveDestination = Effect.fnUntraced(function*(common: CommonInput, env:
     routingKey = Redacted.make(value)
   }
 
+  if (common.timeout <= 0) return yield* fail(`--timeout must be a number of seconds above 0, got ${common.timeout}`)
   const deadline = Duration.seconds(common.timeout)
   if (Option.isSome(common.eventsUrl)) {
     const url = common.eventsUrl.value
-    if (!/^https?:\/\/[^\s/]/.test(url)) {
+    if (Sanitize.httpUrl(url) === undefined) {
       return yield* fail(`--events-url must be an absolute http or https URL, got ${JSON.stringify(url)}`)
     }
     return { routingKey, client: { baseUrl: url, deadline } } satisfies Destination
