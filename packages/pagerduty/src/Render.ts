@@ -28,7 +28,8 @@ import type * as RestResources from "./RestResources.ts"
 import type * as WebhookEvent from "./WebhookEvent.ts"
 
 /**
- * Options of every rendering.
+ * Options of every rendering. An option that is not a whole number in range
+ * throws a `RangeError` naming it.
  *
  * @since 0.1.0
  * @category options
@@ -42,9 +43,18 @@ export interface Options {
   readonly maxAlerts?: number | undefined
 }
 
+const wholeNumberOption = (name: string, value: number | undefined, fallback: number, min: number): number => {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`Render: option ${name} must be a whole number of at least ${min}, got ${value}`)
+  }
+  return value
+}
+
+// Invalid options throw a RangeError naming the option.
 const limitsOf = (options: Options): Document.Limits => ({
-  maxLineLength: options.maxLineLength ?? 512,
-  maxBodyLength: options.maxBodyLength ?? 4000
+  maxLineLength: wholeNumberOption("maxLineLength", options.maxLineLength, 512, 1),
+  maxBodyLength: wholeNumberOption("maxBodyLength", options.maxBodyLength, 4000, 1)
 })
 
 type Text = string | null | undefined
@@ -153,7 +163,7 @@ export const alertMarkdown = (alert: Alert.Alert, options: Options = {}): string
   Document.toMarkdown(alertDocument(alert), limitsOf(options))
 
 const groupDocument = (group: Alert.AlertGroup, options: Options): Document.Document => {
-  const maxAlerts = options.maxAlerts ?? 20
+  const maxAlerts = wholeNumberOption("maxAlerts", options.maxAlerts, 20, 0)
   const listed = group.alerts.slice(0, maxAlerts)
   return {
     title: [{ text: Format.subject(group), url: group.externalURL }],

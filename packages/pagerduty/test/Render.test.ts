@@ -130,6 +130,14 @@ describe("Render.incidentMarkdown", () => {
   })
 })
 
+describe("Render options", () => {
+  it("rejects a line length below 1", () => {
+    expect(() => Render.incidentText(incident, { maxLineLength: 0 })).toThrow(
+      "Render: option maxLineLength must be a whole number of at least 1, got 0"
+    )
+  })
+})
+
 describe("Render.alertText", () => {
   it("renders an alert with labels and links", () => {
     const text = Render.alertText(alert({

@@ -84,6 +84,25 @@ describe("send trigger", () => {
       expect(alert?.images).toEqual([{ src: "https://grafana.example/disk.png" }])
     })))
 
+  it.live("sanitises a hostile summary", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const simulator = yield* Simulator.start()
+      yield* runSend([
+        "trigger",
+        "--events-url",
+        simulator.url,
+        "--summary",
+        "disk\u202E full\r\nInjected: yes\u0000",
+        "--source",
+        "db-1\u200B",
+        "--severity",
+        "info"
+      ], { env })
+      const [alert] = yield* simulator.alerts()
+      expect(alert?.summary).toBe("disk full Injected: yes")
+      expect(alert?.source).toBe("db-1")
+    })))
+
   it.live("prints the generated dedup key", () =>
     Effect.scoped(Effect.gen(function*() {
       const simulator = yield* Simulator.start()
