@@ -72,7 +72,11 @@ const invisibleCharacters =
  * run of line breaks and tabs becomes one space and the result is trimmed.
  *
  * NOTE: the zero-width joiner and non-joiner (U+200D, U+200C) are kept,
- * because emoji sequences and scripts such as Persian need them.
+ * because emoji sequences and scripts such as Persian need them. Tag
+ * characters are removed, so a subdivision flag emoji (England, Scotland)
+ * shows as a plain black flag.
+ *
+ * Throws a `RangeError` for a `maxLength` below 1, as {@link truncate} does.
  *
  * @since 0.1.0
  * @category text
