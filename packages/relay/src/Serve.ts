@@ -71,7 +71,7 @@ const outboxStoreLayer = (config: Config.RelayConfigShape) => {
     case "file":
       return OutboxFileStore.layer({
         ...options,
-        directory: config.outbox.path ?? "./pd-relay-outbox",
+        directory: config.outbox.path,
         owner: `pd-relay pid ${process.pid} on ${hostname()}`,
         // A relay restarted right after a crash waits for the dead process's lock to go stale.
         lockTimeout: Duration.seconds(15)
