@@ -1,3 +1,4 @@
+import * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
 import * as Serve from "@effect-pagerduty/relay/Serve"
@@ -5,8 +6,11 @@ import * as Simulator from "@effect-pagerduty/simulator/Simulator"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Redacted, References, Schedule, Schema } from "effect"
+import * as Digest from "effect/crypto/Digest"
 import { createHmac } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const fixture = (path: string) => readFileSync(new URL(`./fixtures/pagerduty/${path}`, import.meta.url), "utf8")
 
@@ -235,4 +239,45 @@ describe("relay end to end", () => {
       const injected = yield* simulator.injections
       expect(injected.length).toBe(1)
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("writes a verifiable audit chain without secrets", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "relay-audit-"))
+      const file = join(dir, "audit.jsonl")
+      const { post, simulator, url } = yield* startRelayWith([`audit: { sinks: [{ type: file, path: "${file}" }] }`])
+      expect((yield* post("/alertmanager", fixture("alertmanager/prometheus-msteams-prom_post_request.json"))).status)
+        .toBe(202)
+      yield* waitForEvents(simulator, 1)
+      const body = fixture("webhooks-v3/samples/triggered_v3.json")
+      const signature = `v1=${createHmac("sha256", webhookSecret).update(body).digest("hex")}`
+      const status = yield* Effect.promise(() =>
+        fetch(`${url}/webhooks/pagerduty`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-webhook-id": "audit-1",
+            "x-pagerduty-signature": signature
+          },
+          body
+        }).then((response) => response.status)
+      )
+      expect(status).toBe(202)
+
+      const text = yield* Effect.promise(async () => {
+        for (let i = 0; i < 100; i++) {
+          const content = readFileSync(file, "utf8")
+          if (content.includes("webhook.received") && content.includes("event.sent")) return content
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        return readFileSync(file, "utf8")
+      })
+      const actions = text.trim().split("\n").map((line) => JSON.parse(line).action)
+      expect(actions).toContain("config.loaded")
+      expect(actions).toContain("event.sent")
+      expect(actions).toContain("webhook.received")
+      for (const secret of [keys.db, keys.web, token, webhookSecret, jwtSecret]) expect(text).not.toContain(secret)
+      const verified = yield* Audit.verifyFile(file)
+      expect(verified._tag).toBe("Intact")
+      rmSync(dir, { recursive: true, force: true })
+    }).pipe(Effect.scoped, Effect.provide([quiet, Crypto.layerWebCrypto, Digest.layerWebCrypto])))
 })

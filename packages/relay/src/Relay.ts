@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import type * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Cache from "@effect-pagerduty/pagerduty/Cache"
 import type * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Errors from "@effect-pagerduty/pagerduty/Errors"
@@ -243,7 +244,8 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>()("Delivery
  */
 export const deliver = (
   routes: ReadonlyMap<string, Route>,
-  clients: ReadonlyMap<string, EventsClient.EventsClient["Service"]>
+  clients: ReadonlyMap<string, EventsClient.EventsClient["Service"]>,
+  audit: Audit.Audit["Service"]
 ) => {
   const decodeStored = Schema.decodeUnknownEffect(Schema.fromJsonString(EventsV2.AlertEvent))
   return Effect.fnUntraced(function*(item: OutboxStore.OutboxItem) {
@@ -258,6 +260,8 @@ export const deliver = (
     return yield* client.send(route.routingKey, event, { retry: false })
   }, (effect, item) =>
     effect.pipe(
+      Effect.tap(() => record(audit, item, "success")),
+      Effect.tapError((error) => Errors.classify(error).retryable ? Effect.void : record(audit, item, "rejected")),
       // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
       // that fails every delivery writes a few lines per item, not one per retry.
       Effect.tapError((error) =>
@@ -276,5 +280,19 @@ export const deliver = (
       )
     ))
 }
+
+const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, outcome: "success" | "rejected") =>
+  audit.log({
+    actor: "relay",
+    action: "event.sent",
+    target: `route:${item.route}`,
+    outcome,
+    details: { dedup_key: item.dedupKey, event_action: item.action, attempts: item.attempts + 1 }
+  }).pipe(
+    // An audit sink failure must not turn a delivered event into a redelivery.
+    Effect.catch((error) =>
+      Effect.logWarning("audit record failed").pipe(Effect.annotateLogs({ error: error.message }))
+    )
+  )
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Cache from "@effect-pagerduty/pagerduty/Cache"
 import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
@@ -22,7 +23,7 @@ import * as Policy from "@effect-pagerduty/pagerduty/Policy"
 import * as PolicyStore from "@effect-pagerduty/pagerduty/PolicyStore"
 import * as WebhookReceiver from "@effect-pagerduty/pagerduty/WebhookReceiver"
 import * as IoRedis from "@effect-pagerduty/redis/IoRedis"
-import { NodeFileSystem, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpClient, NodeHttpServer, NodeStdio } from "@effect/platform-node"
 import type * as Arr from "effect/Array"
 import * as EffectConfig from "effect/Config"
 import * as Digest from "effect/crypto/Digest"
@@ -92,9 +93,19 @@ const webhookRoutes = (config: Config.RelayConfigShape) => {
   const webhooks = config.webhooks
   if (webhooks === undefined) return Layer.empty
   const handlers = WebhookReceiver.handlers().onAny((event) =>
-    Effect.logInfo("webhook event received").pipe(
-      Effect.annotateLogs({ event_type: event.event_type, event_id: event.id, resource_type: event.resource_type })
-    )
+    Effect.gen(function*() {
+      yield* Effect.logInfo("webhook event received").pipe(
+        Effect.annotateLogs({ event_type: event.event_type, event_id: event.id, resource_type: event.resource_type })
+      )
+      const audit = yield* Audit.Audit
+      yield* audit.log({
+        actor: "pagerduty",
+        action: "webhook.received",
+        target: `${event.resource_type}:${(event.data as { id?: unknown }).id ?? "unknown"}`,
+        outcome: "success",
+        details: { event_type: event.event_type, event_id: event.id }
+      }).pipe(Effect.ignore)
+    })
   )
   // With Redis configured, queued webhook events survive a crash of the relay after its 202.
   const queue = config.redis === undefined
@@ -133,6 +144,14 @@ const eventsPolicy = (config: Config.RelayConfigShape) =>
     timeout: Duration.seconds(config.policy.attempt_timeout_seconds)
   })
 
+const auditLayer = (config: Config.RelayConfigShape) => {
+  const base = Audit.layerConfig.pipe(
+    Layer.provide([Layer.succeed(Config.RelayConfig)(config), NodeFileSystem.layer, NodeStdio.layer])
+  )
+  const needsRedis = config.audit?.sinks.some((sink) => sink.type === "redis") ?? false
+  return needsRedis ? base.pipe(Layer.provide(redisLayer(config))) : base
+}
+
 const policyStores = (config: Config.RelayConfigShape) =>
   config.redis === undefined
     ? PolicyStore.layerMemory
@@ -145,7 +164,8 @@ const policyStores = (config: Config.RelayConfigShape) =>
  */
 const routeClients = Effect.fnUntraced(function*(
   config: Config.RelayConfigShape,
-  routes: ReadonlyMap<string, Relay.Route>
+  routes: ReadonlyMap<string, Relay.Route>,
+  audit: Audit.Audit["Service"]
 ) {
   const context = yield* Layer.build(Layer.mergeAll(
     policyStores(config),
@@ -164,6 +184,21 @@ const routeClients = Effect.fnUntraced(function*(
           Effect.logInfo("policy store status changed").pipe(Effect.annotateLogs({ status: JSON.stringify(status) }))
       )
     )
+
+    yield* Effect.forkScoped(Stream.runForEach(
+      Stream.filter(guard.transitions, (transition) => transition.to === "Open"),
+      (transition) =>
+        audit.log({
+          actor: "relay",
+          action: "breaker.opened",
+          target: `routes:${transition.routes.join(",")}`,
+          outcome: "failure",
+          details: {
+            api: transition.api,
+            open_ms: transition.retryAfter ? Duration.toMillis(transition.retryAfter) : null
+          }
+        }).pipe(Effect.ignore)
+    ))
 
     const clients = new Map<string, EventsClient.EventsClient["Service"]>()
     for (const route of routes.values()) {
@@ -219,6 +254,7 @@ export const run = (config: Config.RelayConfigShape, options: {
     })
 
     const Base = Layer.mergeAll(
+      auditLayer(config),
       Health.layer({ secrets: Config.secretsOf(config) }),
       outboxStoreLayer(config),
       cacheLayer(config),
@@ -258,12 +294,20 @@ export const run = (config: Config.RelayConfigShape, options: {
     yield* Effect.logInfo(`pd-relay listening on ${url}`)
     if (options.onListening) yield* options.onListening(url)
 
-    const clients = yield* routeClients(config, routes)
+    const audit = yield* Effect.provide(Audit.Audit, context)
+    yield* audit.log({
+      actor: "relay",
+      action: "config.loaded",
+      target: "relay",
+      outcome: "success",
+      details: { routes: [...routes.keys()], outbox: config.outbox.store }
+    })
+    const clients = yield* routeClients(config, routes, audit)
 
     yield* Effect.scoped(
       Effect.gen(function*() {
         yield* Layer.build(Outbox.layerWorker({
-          deliver: Relay.deliver(routes, clients),
+          deliver: Relay.deliver(routes, clients, audit),
           concurrency: config.policy.concurrency,
           shutdownTimeout: Duration.seconds(config.server.shutdown_timeout_seconds),
           ...(config.outbox.max_age_seconds === undefined
