@@ -27,6 +27,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import * as Intake from "./Intake.ts"
 import * as RelayRoutes from "./RelayRoutes.ts"
 
@@ -122,7 +123,13 @@ export const commit = (route: Route) =>
       const digest = yield* Digest.Digest
       // The outbox stores the wire form (timestamps as RFC 3339 text), the bytes PagerDuty will get.
       const wire = yield* encodePosted(event)
-      const item = yield* Outbox.makeItem({ route: route.name, event: wire })
+      // The intake span's ids travel with the item, so the delivery span links to it after a restart too.
+      const span = yield* Effect.currentSpan.pipe(Effect.option)
+      const traceContext = Option.match(span, {
+        onNone: () => undefined,
+        onSome: (current) => ({ traceId: current.traceId, spanId: current.spanId })
+      })
+      const item = yield* Outbox.makeItem({ route: route.name, event: wire, traceContext })
       const key = `${route.name}:${yield* digest.digestHex(Digest.sha256, encoder.encode(item.body))}`
 
       // A failing dedupe store must not lose alerts: the event is then committed
@@ -260,6 +267,12 @@ export const deliver = (
     return yield* client.send(route.routingKey, event, { retry: false })
   }, (effect, item) =>
     effect.pipe(
+      Effect.withSpan("pd-relay.deliver", {
+        attributes: { "pagerduty.route": item.route, "pagerduty.event.action": item.action },
+        links: item.traceContext === undefined
+          ? []
+          : [{ span: Tracer.externalSpan(item.traceContext), attributes: { "pagerduty.link": "intake" } }]
+      }),
       Effect.tap(() => record(audit, item, "success")),
       Effect.tapError((error) => Errors.classify(error).retryable ? Effect.void : record(audit, item, "rejected")),
       // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
