@@ -1,10 +1,11 @@
 /**
  * Builds an alert pipeline of your own from `Pipeline` stages and runs it
- * over a stream of raw payloads, as a consumer of a message queue would:
- * decode the JSON text, turn the Alertmanager webhook into an alert group,
- * drop the staging environment, format Events API v2 events, drop repeats
- * within a window, and deliver to PagerDuty with the Events client. Each item
- * gets its own result, so the malformed one fails alone and the stream goes on.
+ * over a stream of raw payloads, as a consumer of a message queue would. The
+ * stages decode the JSON text, turn the Alertmanager webhook into an alert
+ * group, drop the staging environment, format Events API v2 events, drop
+ * repeats within a window, and deliver to PagerDuty with the Events client.
+ * Each item gets its own result, so the malformed one fails alone and the
+ * stream goes on.
  *
  * Run from the repository root: `node examples/custom-pipeline.ts`
  *
@@ -105,7 +106,7 @@ const program = Effect.gen(function*() {
 
   const alerts = yield* simulator.alerts()
   const failed = results.filter((result) => result._tag === "Failed").length
-  yield* Console.log(`the simulator holds ${alerts.length} alert(s): ${alerts.map((alert) => alert.status).join(", ")}`)
+  yield* Console.log(`the simulator has ${alerts.length} alert(s): ${alerts.map((alert) => alert.status).join(", ")}`)
   if (failed !== 1 || alerts.length !== 1 || alerts[0]?.status !== "resolved") {
     return yield* Effect.fail(`expected one failed item and one resolved alert, got ${failed} and ${alerts.length}`)
   }

@@ -20,9 +20,9 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 
-// The simulator accepts any well-formed token; a real one comes from PagerDuty's API Access Keys page.
+// The simulator accepts any well-formed token. A real one comes from PagerDuty's API Access Keys page.
 const token = Redacted.make("example-rest-api-token")
-// REST writes need the email of a user on the account as `From`; this user is seeded.
+// REST writes need the email of a user on the account as `From`, and the simulator seeds this user.
 const from = "ada@example.com"
 
 const IncidentPage = Schema.Struct({ incidents: Schema.Array(RestResources.Incident), more: Schema.Boolean })
@@ -30,8 +30,8 @@ const IncidentPage = Schema.Struct({ incidents: Schema.Array(RestResources.Incid
 const tour = Effect.gen(function*() {
   const pd = yield* RestClient.RestClient
 
-  // Pagination.classic turns one page request into a stream of every record: it sends
-  // limit and offset, follows `more`, and never asks past record 10,000, which PagerDuty rejects.
+  // Pagination.classic turns one page request into a stream of every record. It sends limit
+  // and offset, follows `more`, and never requests records past 10,000, which PagerDuty rejects.
   let pages = 0
   const incidents = Pagination.classic(({ limit, offset }) => {
     pages += 1

@@ -1,6 +1,6 @@
 /**
  * Receives PagerDuty v3 webhooks with typed handlers. The receiver verifies
- * each delivery's signature, answers 202 at once, drops redeliveries of the
+ * each delivery's signature, responds 202 at once, drops redeliveries of the
  * same `X-Webhook-Id`, and runs the handler for the event's type in the
  * background. The simulator's webhook sender plays PagerDuty's part.
  *
@@ -64,7 +64,7 @@ const program = Effect.gen(function*() {
 
   const triggered = WebhookSender.event("incident.triggered")
   yield* deliver("incident.triggered", pagerDuty, triggered, "delivery-1")
-  // PagerDuty may deliver an event twice; the receiver answers 202 again but runs no handler.
+  // PagerDuty may deliver an event twice. The receiver responds 202 again but runs no handler.
   yield* deliver("incident.triggered again", pagerDuty, triggered, "delivery-1")
   yield* deliver("incident.acknowledged", pagerDuty, WebhookSender.event("incident.acknowledged"), "delivery-2")
 

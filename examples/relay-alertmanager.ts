@@ -74,7 +74,7 @@ const program = Effect.gen(function*() {
   const relayUrl = yield* Deferred.await(listening)
   yield* Console.log(`relay ${relayUrl} delivers to the simulator ${simulator.url}`)
 
-  // The relay answers 202 once the outbox holds the event; delivery to PagerDuty follows.
+  // The relay responds 202 once the outbox contains the event, and delivers it to PagerDuty after that.
   for (const [index, status] of (["firing", "resolved"] as const).entries()) {
     const answer = yield* post(`${relayUrl}/alertmanager`, notification(status))
     yield* Console.log(`POST /alertmanager (${status}) -> ${answer.status} ${answer.body}`)
@@ -84,7 +84,7 @@ const program = Effect.gen(function*() {
       Effect.timeout("10 seconds")
     )
     const [alert] = yield* simulator.alerts()
-    if (alert === undefined) return yield* Effect.fail("the simulator holds no alert")
+    if (alert === undefined) return yield* Effect.fail("no alert was found in the simulator")
     yield* Console.log(`  PagerDuty alert ${alert.id}: ${alert.status}, severity ${alert.severity}`)
     yield* Console.log(`  summary   ${alert.summary}`)
     yield* Console.log(`  dedup_key ${alert.dedupKey}`)
@@ -100,7 +100,7 @@ const program = Effect.gen(function*() {
 program.pipe(
   Effect.scoped,
   Effect.tapError((error) => Console.error(`relay-alertmanager failed: ${String(error)}`)),
-  // The relay logs each start and delivery at Info; the example prints its own lines instead.
+  // The relay logs its start and stop at Info, which the example replaces with its own lines.
   Effect.provideService(References.MinimumLogLevel, "Warn"),
   NodeRuntime.runMain
 )

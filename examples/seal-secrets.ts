@@ -33,7 +33,8 @@ const routingKey = Redacted.make("R0UT1NGKEYexample00000000000a1b2")
 const runConfigCheck = (file: string, env: Record<string, string>) =>
   Effect.callback<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resume) => {
     execFile(process.execPath, [relayBin, "config", "check", "--config", file], { env }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
+      let code = 0
+      if (error !== null) code = typeof error.code === "number" ? error.code : 1
       resume(Effect.succeed({ code, stdout, stderr }))
     })
   })
@@ -51,7 +52,7 @@ const program = Effect.gen(function*() {
   const sealed = yield* Crypto.seal(ring, Redacted.value(routingKey))
   yield* Console.log(`sealed routing key: ${sealed.slice(0, 28)}… (${sealed.length} characters)`)
 
-  // 3. A configuration with the envelope; the key itself comes from RELAY_SEALING_KEY.
+  // 3. A configuration with the envelope. The key itself comes from RELAY_SEALING_KEY.
   const directory = yield* fs.makeTempDirectoryScoped({ prefix: "seal-secrets-" })
   const file = path.join(directory, "relay.yaml")
   yield* fs.writeFileString(
@@ -74,7 +75,7 @@ const program = Effect.gen(function*() {
   )
   yield* Console.log(`wrote ${file}`)
 
-  // 4. Loading opens every sealed value with the key ring; the result is Redacted.
+  // 4. Loading opens every sealed value with the key ring, and the result is Redacted.
   const env = { RELAY_SEALING_KEY: key }
   const config = yield* Config.load({ file, env })
   const opened = Redacted.value(config.routes[0]!.routing_key)
@@ -92,7 +93,7 @@ const program = Effect.gen(function*() {
     return yield* Effect.fail("config check printed a secret")
   }
 
-  // Without the key the envelope cannot open, and the check says which setting is missing.
+  // Without the key the envelope cannot open, and the check names the missing variable.
   const withoutKey = yield* runConfigCheck(file, { PATH: process.env.PATH ?? "" })
   yield* Console.log(
     `without RELAY_SEALING_KEY it exits with ${withoutKey.code}: ${withoutKey.stderr.split("\n")[1]?.trim()}`

@@ -94,7 +94,7 @@ const post = (url: string, body: unknown) =>
     return { status: response.status, body: await response.json() as { duplicates?: number } }
   })
 
-// An Events API v2 trigger for the relay's `/events` intake; the relay adds the route's routing key.
+// An Events API v2 trigger for the relay's `/events` intake. The relay adds the route's routing key.
 const trigger = (host: string) => ({
   event_action: "trigger",
   dedup_key: `disk-full-${host}`,
@@ -134,7 +134,7 @@ const program = Effect.gen(function*() {
     ].join("\n")
   )
 
-  // 3. The relays, started at once; each prints the URL it listens on.
+  // 3. The relays, started at once. Each one logs the URL it listens on.
   const relays = yield* Effect.forEach(
     Array.from({ length: relayCount }, (_, index) => index + 1),
     (index) =>
@@ -165,7 +165,7 @@ const program = Effect.gen(function*() {
   )
   if (repeat.body.duplicates !== 1) return yield* Effect.fail("the shared dedupe window missed the repeat")
 
-  // 5. Every alert reaches the simulator; after a further second, still once each.
+  // 5. Every alert reaches the simulator, and a second later each one has still arrived only once.
   yield* simulator.events().pipe(
     Effect.repeat({ until: (events) => events.length >= hosts.length, schedule: Schedule.spaced("100 millis") }),
     Effect.timeoutOrElse({ duration: "15 seconds", orElse: () => Effect.fail("timed out waiting for deliveries") })
@@ -173,7 +173,7 @@ const program = Effect.gen(function*() {
   yield* Effect.sleep("1 second")
   const events = yield* simulator.events()
   const alerts = yield* simulator.alerts()
-  yield* Console.log(`the simulator received ${events.length} events and holds ${alerts.length} alerts:`)
+  yield* Console.log(`the simulator received ${events.length} events and has ${alerts.length} alerts:`)
   for (const alert of alerts) {
     yield* Console.log(`  ${alert.dedupKey}: ${alert.status}, triggered ${alert.triggerCount} time(s)`)
   }

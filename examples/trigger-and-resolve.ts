@@ -1,7 +1,7 @@
 /**
  * Sends one alert through its life with the Events API v2 client: trigger,
  * acknowledge, resolve. After each step it prints the status of the alert as
- * the PagerDuty simulator holds it.
+ * the PagerDuty simulator stores it.
  *
  * Run from the repository root: `node examples/trigger-and-resolve.ts`
  *
@@ -16,7 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 
-// An Events API v2 integration key has 32 characters; the simulator accepts any key of that length.
+// An Events API v2 integration key has 32 characters, and the simulator accepts any key of that length.
 const routingKey = Redacted.make("example0000000000000000000000001")
 
 const lifecycle = (simulator: Simulator.Handle) =>
@@ -26,12 +26,14 @@ const lifecycle = (simulator: Simulator.Handle) =>
     const printStatus = (step: string, dedupKey: string) =>
       Effect.gen(function*() {
         const [alert] = yield* simulator.alerts({ dedupKey })
-        if (alert === undefined) return yield* Effect.fail(`the simulator holds no alert with dedup_key ${dedupKey}`)
+        if (alert === undefined) {
+          return yield* Effect.fail(`no alert with dedup_key ${dedupKey} was found in the simulator`)
+        }
         yield* Console.log(`${step.padEnd(11)} -> alert ${alert.id} is ${alert.status}`)
         return alert.status
       })
 
-    // A trigger without a dedup_key gets a random one, which the answer carries.
+    // A trigger without a dedup_key gets a random one, which the response contains.
     const triggered = yield* events.send(routingKey, {
       event_action: "trigger",
       payload: { summary: "disk 95% full on db-1", source: "db-1", severity: "critical", component: "postgres" }
@@ -53,7 +55,7 @@ const program = Effect.gen(function*() {
   const simulator = yield* Simulator.start()
   yield* Console.log(`PagerDuty simulator: ${simulator.url}`)
 
-  // `EventsClient.layer` takes SHA-256 and UUIDs from WebCrypto; only the HTTP client is provided here.
+  // `EventsClient.layer` takes SHA-256 and UUIDs from WebCrypto, so only the HTTP client is provided here.
   const Events = EventsClient.layer({ baseUrl: simulator.url }).pipe(Layer.provide(NodeHttpClient.layerUndici))
   yield* Effect.provide(lifecycle(simulator), Events)
   yield* Console.log("trigger-and-resolve finished: the alert was triggered, acknowledged and resolved")

@@ -1,8 +1,8 @@
 /**
  * Runs every program in `examples/` as a user would, `node examples/<name>.ts`
  * from the repository root, and checks its exit status, its standard error
- * and the lines that show it did its job. A new example is picked up by name;
- * it must print `<name> finished:` on success.
+ * and the lines that show it did its job. A new example is picked up by name,
+ * and it must print `<name> finished:` on success.
  */
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
@@ -46,7 +46,7 @@ const expectedOutput: Readonly<Record<string, ReadonlyArray<RegExp>>> = {
   ],
   "shared-redis": [
     /POST relay 2 \/events \(db-1 again\) -> 202, duplicates 1/,
-    /the simulator received 6 events and holds 6 alerts/
+    /the simulator received 6 events and has 6 alerts/
   ],
   "trigger-and-resolve": [
     /trigger +-> alert \S+ is triggered/,
