@@ -45,6 +45,9 @@ const freePort = Effect.callback<number, Error>((resume) => {
  * Spawns a child process for the life of the scope and waits until a line of
  * its standard output matches `ready`. On release it sends SIGTERM, then
  * SIGKILL after 10 seconds, and waits for the exit.
+ *
+ * NOTE: the release runs on success, failure and SIGINT or SIGTERM, but a
+ * parent killed with SIGKILL leaves redis-server and the relays running.
  */
 const spawnScoped = (name: string, command: string, args: ReadonlyArray<string>, ready: RegExp, hint = "") =>
   Effect.gen(function*() {
