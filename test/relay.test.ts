@@ -309,4 +309,26 @@ describe("relay end to end", () => {
       expect(unmapped.status).toBe(400)
       expect(unmapped.json.message).toContain("has no mapping")
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("passes a trigger that follows a resolve of the same key", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelay
+      const trigger = JSON.stringify({
+        event_action: "trigger",
+        dedup_key: "flap-1",
+        payload: { summary: "flapping check", source: "host-1", severity: "error" }
+      })
+      const resolve = JSON.stringify({ event_action: "resolve", dedup_key: "flap-1" })
+      for (const body of [trigger, resolve, trigger]) {
+        const answer = yield* post("/events", body)
+        expect(answer.status).toBe(202)
+        expect((answer.json as { duplicates?: number }).duplicates).toBe(0)
+      }
+      const repeat = yield* post("/events", trigger)
+      expect((repeat.json as { duplicates?: number }).duplicates).toBe(1)
+
+      yield* waitForEvents(simulator, 3)
+      const alerts = yield* simulator.alerts()
+      expect(alerts.map((alert) => alert.status)).toEqual(["resolved", "triggered"])
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

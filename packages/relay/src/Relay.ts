@@ -133,37 +133,65 @@ export const formatPipeline = (
 const encoder = new TextEncoder()
 
 /**
- * The commit stage: drops an event seen within the route's dedupe window,
- * stores the others in the outbox, and only then marks them as seen.
+ * Commits one event: drops it when it repeats the last event committed for
+ * the same dedup key within the route's dedupe window, stores the others in
+ * the outbox, and only then records them as the key's last event.
+ *
+ * Details: the mark is kept per dedup key and holds the hash of the whole
+ * event, so a `trigger` that follows a `resolve` of the same key is never a
+ * repeat, even with an unchanged body.
  *
  * @since 0.1.0
  * @category pipelines
  */
-export const commit = (route: Route) =>
-  Pipeline.transform((event: EventsV2.AlertEvent) =>
-    Effect.gen(function*() {
-      const cache = Cache.namespace(yield* Cache.Cache, "intake-dedupe")
-      const digest = yield* Digest.Digest
-      // The outbox stores the wire form (timestamps as RFC 3339 text), the bytes PagerDuty will get.
-      const wire = yield* encodePosted(event)
-      // The intake span's ids travel with the item, so the delivery span links to it after a restart too.
-      const span = yield* Effect.currentSpan.pipe(Effect.option)
-      const traceContext = Option.match(span, {
-        onNone: () => undefined,
-        onSome: (current) => ({ traceId: current.traceId, spanId: current.spanId })
-      })
-      const item = yield* Outbox.makeItem({ route: route.name, event: wire, traceContext })
-      const key = `${route.name}:${yield* digest.digestHex(Digest.sha256, encoder.encode(item.body))}`
+export const commitEvent = (route: Route) => (event: EventsV2.AlertEvent) =>
+  Effect.gen(function*() {
+    const cache = Cache.namespace(yield* Cache.Cache, "intake-dedupe")
+    const digest = yield* Digest.Digest
+    // The outbox stores the wire form (timestamps as RFC 3339 text), the bytes PagerDuty will get.
+    const wire = yield* encodePosted(event)
+    // The intake span's ids travel with the item, so the delivery span links to it after a restart too.
+    const span = yield* Effect.currentSpan.pipe(Effect.option)
+    const traceContext = Option.match(span, {
+      onNone: () => undefined,
+      onSome: (current) => ({ traceId: current.traceId, spanId: current.spanId })
+    })
+    const item = yield* Outbox.makeItem({ route: route.name, event: wire, traceContext })
+    const hash = yield* digest.digestHex(Digest.sha256, encoder.encode(item.body))
+    const key = `${route.name}:${yield* digest.digestHex(Digest.sha256, encoder.encode(item.dedupKey))}`
 
-      // A failing dedupe store must not lose alerts: the event is then committed
-      // and PagerDuty's dedup_key makes a repeat harmless.
-      const seen = yield* cache.get(key).pipe(Effect.orElseSucceed(() => Option.none()))
-      if (Option.isSome(seen)) return { dedup_key: item.dedupKey, event_action: item.action, duplicate: true }
+    // A failing dedupe store must not lose alerts: the event is then committed
+    // and PagerDuty's dedup_key makes a repeat harmless.
+    const last = yield* cache.get(key).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    if (Option.isSome(last) && last.value === hash) {
+      return { dedup_key: item.dedupKey, event_action: item.action, duplicate: true }
+    }
 
-      yield* Outbox.offer(item)
-      yield* cache.set(key, "1", route.dedupeWindow).pipe(Effect.ignore)
-      return { dedup_key: item.dedupKey, event_action: item.action, duplicate: false }
-    }), "commit")
+    yield* Outbox.offer(item)
+    yield* cache.set(key, hash, route.dedupeWindow).pipe(Effect.ignore)
+    return { dedup_key: item.dedupKey, event_action: item.action, duplicate: false }
+  })
+
+/**
+ * Commits the events of one request. Events with different dedup keys are
+ * committed concurrently, so they share the file store's group commit;
+ * events with the same key keep their order.
+ *
+ * @since 0.1.0
+ * @category pipelines
+ */
+export const commitAll = (route: Route) => (events: ReadonlyArray<EventsV2.AlertEvent>) => {
+  const byKey = new Map<string, Array<EventsV2.AlertEvent>>()
+  events.forEach((event, index) => {
+    const key = event.dedup_key ?? `#${index}`
+    byKey.set(key, [...(byKey.get(key) ?? []), event])
+  })
+  return Effect.forEach(
+    [...byKey.values()],
+    (sameKey) => Effect.forEach(sameKey, commitEvent(route)),
+    { concurrency: 64 }
+  ).pipe(Effect.map((groups) => groups.flat()))
+}
 
 const toIntakeError = (source: string) => (error: unknown): Intake.IntakeError => {
   if (error instanceof Intake.IntakeError) return error
@@ -197,8 +225,8 @@ export const layerIngress = (config: Config.RelayConfigShape) =>
       defaultRoute,
       accept: (source, routeName, body) => {
         const route = routes.get(routeName)!
-        const pipeline = formatPipeline(source, route).pipe(Pipeline.andThen(commit(route)))
-        return Pipeline.run(pipeline, body).pipe(
+        return Pipeline.run(formatPipeline(source, route), body).pipe(
+          Effect.flatMap(commitAll(route)),
           Effect.map((results) => ({
             route: routeName,
             events: results.filter((result) => !result.duplicate).map(({ dedup_key, event_action }) => ({
