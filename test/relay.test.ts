@@ -331,4 +331,27 @@ describe("relay end to end", () => {
       const alerts = yield* simulator.alerts()
       expect(alerts.map((alert) => alert.status)).toEqual(["resolved", "triggered"])
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("retries a proxy's 404 and a 2xx that is not PagerDuty's", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelay
+      yield* simulator.setFaults([{
+        path: "/v2/enqueue",
+        steps: [
+          { fault: { _tag: "Respond", status: 404 }, times: 1 },
+          { fault: { _tag: "Respond", status: 200, body: "<html>proxy</html>" }, times: 1 }
+        ]
+      }])
+      expect((yield* post("/alertmanager", fixture("alertmanager/prometheus-msteams-prom_post_request.json"))).status)
+        .toBe(202)
+      const alerts = yield* simulator.alerts().pipe(
+        Effect.repeat({
+          until: (found: ReadonlyArray<unknown>) => found.length === 1,
+          schedule: Schedule.spaced("100 millis")
+        }),
+        Effect.timeout("15 seconds")
+      )
+      expect(alerts.length).toBe(1)
+      expect((yield* simulator.injections).length).toBe(2)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

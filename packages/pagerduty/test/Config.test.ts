@@ -153,6 +153,14 @@ describe("Config", () => {
     ["unknown severity", `${minimal}\n    default_severity: fatal`, {}, [
       `routes[0].default_severity: expected one of critical, error, warning, info, got "fatal"`
     ]],
+    [
+      "credentials in events_url",
+      "pagerduty: { events_url: \"http://u:pw123@127.0.0.1:9\" }\nintake: { insecure_no_auth: true }\nroutes: [{ name: a, routing_key: \"0123456789abcdef0123456789abcdef\" }]",
+      {},
+      [
+        "pagerduty.events_url: expected a URL without user or password; the clients never send them, so remove them"
+      ]
+    ],
     ["empty outbox path", `${minimal}\noutbox: { store: file, path: "" }`, {}, [
       "outbox.path: expected a non-empty string"
     ]],

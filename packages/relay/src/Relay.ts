@@ -359,4 +359,23 @@ const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, out
     )
   )
 
+/**
+ * Tells the outbox which delivery failures to retry: everything the error
+ * model calls retryable, and also the answers a proxy or a wrong base URL
+ * produce (a 2xx body that is not PagerDuty's, 404, 408, 409, 425). Retrying
+ * those is safe because the dedup key makes a repeated event harmless, and it
+ * keeps the alert queued until the path to PagerDuty is fixed instead of
+ * dead-lettering it.
+ *
+ * @since 0.1.0
+ * @category delivery
+ */
+export const isRetryable = (error: unknown): boolean => {
+  if (Errors.classify(error).retryable) return true
+  if (!(error instanceof EventsClient.EventsClientError)) return false
+  const reason = error.reason
+  if (reason._tag === "Decode") return true
+  return reason._tag === "UnexpectedStatus" && [404, 408, 409, 425].includes(reason.status)
+}
+
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0
