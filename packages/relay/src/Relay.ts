@@ -223,6 +223,7 @@ export const layerIngress = (config: Config.RelayConfigShape) =>
     return RelayRoutes.Ingress.of({
       routes: [...routes.keys()],
       defaultRoute,
+      sourceOf: (name) => config.routes.find((route) => route.name === name)?.source,
       accept: (source, routeName, body) => {
         const route = routes.get(routeName)!
         return Pipeline.run(formatPipeline(source, route), body).pipe(
