@@ -40,10 +40,15 @@ import { hostname } from "node:os"
 import * as Relay from "./Relay.ts"
 import * as RelayRoutes from "./RelayRoutes.ts"
 
-const eventsClientOptions = (config: Config.RelayConfigShape): EventsClient.Options =>
-  config.pagerduty.events_url !== undefined
-    ? { baseUrl: config.pagerduty.events_url }
-    : { region: config.pagerduty.region! }
+// `policy.attempt_timeout_seconds` bounds each delivery attempt. The outbox makes one attempt per
+// delivery, so the deadline of a send is raised to at least that timeout and never cuts it short.
+const eventsClientOptions = (config: Config.RelayConfigShape): EventsClient.Options => {
+  const timeout = Duration.seconds(config.policy.attempt_timeout_seconds)
+  const limits = { timeout, deadline: Duration.max(timeout, Duration.seconds(60)) }
+  return config.pagerduty.events_url !== undefined
+    ? { baseUrl: config.pagerduty.events_url, ...limits }
+    : { region: config.pagerduty.region!, ...limits }
+}
 
 const redisLayer = (config: Config.RelayConfigShape): Layer.Layer<Redis.Redis, unknown> =>
   config.redis === undefined
@@ -66,7 +71,12 @@ const outboxStoreLayer = (config: Config.RelayConfigShape) => {
         Layer.provide(NodeFileSystem.layer)
       )
     case "redis":
-      return OutboxRedisStore.layer(options).pipe(Layer.provide(redisLayer(config)))
+      return OutboxRedisStore.layer({
+        ...options,
+        ...(config.outbox.lease_seconds === undefined
+          ? {}
+          : { leaseDuration: Duration.seconds(config.outbox.lease_seconds) })
+      }).pipe(Layer.provide(redisLayer(config)))
   }
 }
 
