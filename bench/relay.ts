@@ -1,12 +1,15 @@
 /**
  * Relay benchmark: alerts accepted per second at the intake and events
  * delivered per second, for each outbox store, next to a bare Node relay with
- * no durability; then the relay's peak RSS with 100,000 alerts queued in the
+ * no durability. Then the relay's peak RSS with 100,000 alerts queued in the
  * file and Redis stores. Not part of `pnpm test`.
  *
- * Run: node bench/relay.ts [alerts] [queued]
+ * Run: node bench/relay.ts [alerts] [queued] [rounds]
  *
- * Defaults: 20,000 alerts per throughput run and 100,000 for the memory runs.
+ * Defaults: 10,000 alerts per throughput run, 100,000 for the memory runs,
+ * and 2 rounds of the throughput runs, each over all four relays in turn, of
+ * which the table shows each relay's best, so a burst of load from other
+ * programs on the machine weighs less.
  * Every process runs on this machine and listens on 127.0.0.1: one simulator
  * per run (`pd-simulator --events-per-minute 0`), the relay
  * (`pd-relay serve`) or the bare relay (this file with the argument `bare`),
@@ -34,7 +37,7 @@ const deliveryConcurrency = 16
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
 // ---------------------------------------------------------------------------
-// The bare relay: parses the JSON body, answers 202 and forwards the event
+// The bare relay: parses the JSON body, responds 202 and forwards the event
 // with fetch, at most `deliveryConcurrency` at once. Nothing is stored, so a
 // crash loses every alert not yet forwarded.
 
@@ -154,7 +157,7 @@ const load = async (url: string, count: number): Promise<number> => {
         })
         await response.arrayBuffer()
         if (response.status === 202) break
-        if (response.status < 500) throw new Error(`${url} answered ${response.status}`)
+        if (response.status < 500) throw new Error(`${url} responded with ${response.status}`)
         await sleep(50)
       }
     }
@@ -272,20 +275,30 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)} %`
 
 const main = async () => {
-  const total = Number(process.argv[2] ?? 20_000)
+  const total = Number(process.argv[2] ?? 10_000)
   const queued = Number(process.argv[3] ?? 100_000)
+  const rounds = Number(process.argv[4] ?? 2)
   const directory = Fs.mkdtempSync(Path.join(Os.tmpdir(), "relay-bench-"))
   const redis = await startRedis({ appendOnly: true })
   try {
-    const rows: Array<Row> = []
-    for (const name of ["bare", "memory", "file", "redis"] as const) {
-      rows.push(await throughput(name, total, directory, redis.url))
+    const names = ["bare", "memory", "file", "redis"] as const
+    const rows: Array<Row> = names.map((name) => ({ name, accepted: 0, delivered: 0 }))
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, name] of names.entries()) {
+        const result = await throughput(name, total, directory, redis.url)
+        const best = rows[index]!
+        rows[index] = {
+          name,
+          accepted: Math.max(best.accepted, result.accepted),
+          delivered: Math.max(best.delivered, result.delivered)
+        }
+      }
     }
     const bare = rows[0]!
     const memory = rows[1]!
     console.log(
       `node ${process.version}, ${Os.cpus()[0]?.model ?? "unknown CPU"} x${Os.cpus().length}, ${Os.platform()}; ` +
-        `${total.toLocaleString("en-US")} alerts per run, ${inFlight} requests in flight, ` +
+        `${total.toLocaleString("en-US")} alerts per run, best of ${rounds} rounds, ${inFlight} requests in flight, ` +
         `${deliveryConcurrency} deliveries in flight\n`
     )
     console.log("| relay | accepted/s | delivered/s | accepted vs bare | accepted vs memory store |")

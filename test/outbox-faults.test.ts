@@ -1,6 +1,6 @@
 /**
  * The relay's promise under faults, with real processes and real HTTP: every
- * alert answered 202 reaches PagerDuty (the simulator), and the events of one
+ * alert accepted with a 202 reaches PagerDuty (the simulator), and the events of one
  * dedup key are applied in the order they were accepted.
  *
  * Each scenario runs `pd-relay serve` as a child process in front of an
@@ -98,7 +98,7 @@ interface Sent {
 }
 
 // Sends each lane's bodies in order, the next only after a 202 for the previous one, like a sender
-// that retries until it is answered. A request that gets no answer (the relay was killed) or a 5xx
+// that retries until it gets a 202. A request that gets no answer (the relay was killed) or a 5xx
 // is sent again after a short pause, so a retried alert may be accepted twice.
 const send = async (target: Target, all: ReadonlyArray<Lane>, parallel: number, deadline: number) => {
   const sent: Sent = { accepted: [], rejected: [] }
@@ -125,7 +125,7 @@ const send = async (target: Target, all: ReadonlyArray<Lane>, parallel: number, 
             break
           }
           if (status >= 400 && status < 500) {
-            sent.rejected.push(`${lane.dedupKey} ${action}: answered ${status}`)
+            sent.rejected.push(`${lane.dedupKey} ${action}: got ${status}`)
             break
           }
           await sleep(100)
@@ -386,6 +386,8 @@ describe("outbox under faults", () => {
       expect(outcome.relayOutput).toContain("took longer than 1s")
     }), 90_000)
 
+  // NOTE: the simulator resets a connection before its handler runs, so no event is applied and then
+  // has its 202 lost. Redelivery after an applied event is covered by the SIGKILL scenarios instead.
   it.live("delivers everything when connections are reset", () =>
     Effect.gen(function*() {
       const outcome = yield* withScript("reset", "file", [
@@ -429,21 +431,25 @@ describe("outbox under faults", () => {
 
   it.live("loses nothing when Redis is killed and restarted", () =>
     Effect.gen(function*() {
+      let pendingAtKill = -1
       const outcome = yield* run({
         name: "redis-restart",
         store: "redis",
         events: 1_000,
         groups: 200,
-        disturb: async ({ redis, simulator }) => {
+        disturb: async ({ redis, simulator, target }) => {
           await Effect.runPromise(simulator.setFaults(script([
             { fault: { _tag: "Delay", millis: 200 }, seconds: faultSeconds }
           ])))
           await sleep(1_000)
+          pendingAtKill = (await outboxGauges(target.current)).pending
           await redis!.kill()
           await sleep(1_000)
           await redis!.start()
         }
       })
+      // The items queued when Redis died had to come back from its append-only file.
+      expect(pendingAtKill).toBeGreaterThan(0)
       expectNothingLost(outcome)
     }), 90_000)
 })
