@@ -92,6 +92,16 @@ describe("Config", () => {
       expect(config.outbox.path).toBe("/tmp/o")
     }))
 
+  it.effect("reads the Redis lease from the file and the environment", () =>
+    Effect.gen(function*() {
+      const fromFile = yield* Config.parse({ text: `${minimal}\noutbox:\n  lease_seconds: 5`, env: {} })
+      expect(fromFile.outbox.lease_seconds).toBe(5)
+      const fromEnv = yield* Config.parse({ text: minimal, env: { PAGERDUTY_OUTBOX_LEASE_SECONDS: "7" } })
+      expect(fromEnv.outbox.lease_seconds).toBe(7)
+      const problems = yield* problemsOf(`${minimal}\noutbox:\n  lease_seconds: 0`)
+      expect(problems.some((problem) => problem.startsWith("outbox.lease_seconds"))).toBe(true)
+    }))
+
   it.effect("reads a configuration from the environment alone", () =>
     Effect.gen(function*() {
       const problems = yield* problemsOf("", { PAGERDUTY_REGION: "us" })

@@ -78,7 +78,12 @@ const outboxStoreLayer = (config: Config.RelayConfigShape) => {
         Layer.provide(NodeFileSystem.layer)
       )
     case "redis":
-      return OutboxRedisStore.layer(options).pipe(Layer.provide(redisLayer(config)))
+      return OutboxRedisStore.layer({
+        ...options,
+        ...(config.outbox.lease_seconds === undefined
+          ? {}
+          : { leaseDuration: Duration.seconds(config.outbox.lease_seconds) })
+      }).pipe(Layer.provide(redisLayer(config)))
   }
 }
 
