@@ -205,7 +205,8 @@ const relayConfig = (directory: string, store: Store, simulatorUrl: string, redi
       `intake: { auth: { bearer_tokens: ["${token}"] } }`,
       "routes:",
       `  - { name: bench, routing_key: "${routingKey}", default: true }`,
-      `policy: { concurrency: ${deliveryConcurrency} }`,
+      // The simulator enforces no limit in this benchmark, so the relay is given none either.
+      `policy: { concurrency: ${deliveryConcurrency}, events_per_minute: 1000000 }`,
       outbox,
       ...(redisUrl === undefined ? [] : [`redis: { url: "${redisUrl}" }`]),
       ""

@@ -156,7 +156,8 @@ const writeConfig = (directory: string, store: StoreSetup, simulatorUrl: string,
       `intake: { auth: { bearer_tokens: ["${token}"] } }`,
       "routes:",
       ...routes.map((route) => `  - { name: ${route.name}, routing_key: "${route.routingKey}" }`),
-      `policy: { concurrency: 16, attempt_timeout_seconds: ${attemptTimeoutSeconds} }`,
+      // The simulator enforces no rate limit here, so neither does the relay; a tripping breaker would only slow the run.
+      `policy: { concurrency: 16, attempt_timeout_seconds: ${attemptTimeoutSeconds}, events_per_minute: 1000000, breaker: { failures: 1000, open_seconds: 1 } }`,
       outbox,
       ...(store.redis === undefined ? [] : [`redis: { url: "${store.redis.url}" }`]),
       ""
