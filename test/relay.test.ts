@@ -1,3 +1,4 @@
+import * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
 import * as Serve from "@effect-pagerduty/relay/Serve"
@@ -5,8 +6,11 @@ import * as Simulator from "@effect-pagerduty/simulator/Simulator"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Redacted, References, Schedule, Schema } from "effect"
+import * as Digest from "effect/crypto/Digest"
 import { createHmac } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const fixture = (path: string) => readFileSync(new URL(`./fixtures/pagerduty/${path}`, import.meta.url), "utf8")
 
@@ -21,35 +25,39 @@ interface Answer {
   readonly headers: Headers
 }
 
-const startRelay = Effect.gen(function*() {
-  const simulator = yield* Simulator.start()
-  const config = yield* Config.parse({
-    env: {},
-    text: [
-      `pagerduty: { events_url: "${simulator.url}" }`,
-      "server: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }",
-      `intake: { auth: { bearer_tokens: ["${token}"], jwt: { secret: "${jwtSecret}", audience: pd-relay } } }`,
-      "routes:",
-      `  - { name: db, routing_key: "${keys.db}", default: true }`,
-      `  - { name: web, routing_key: "${keys.web}", mode: alert, default_severity: warning }`,
-      "outbox: { store: memory }",
-      `webhooks: { secrets: ["${webhookSecret}"] }`
-    ].join("\n")
-  })
-  const listening = yield* Deferred.make<string>()
-  yield* Effect.forkScoped(Serve.run(config, { onListening: (url) => Deferred.succeed(listening, url) }))
-  const url = yield* Deferred.await(listening)
-  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-    Effect.promise(async (): Promise<Answer> => {
-      const response = await fetch(`${url}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers },
-        body
-      })
-      return { status: response.status, json: await response.json(), headers: response.headers }
+const startRelayWith = (extra: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const simulator = yield* Simulator.start()
+    const config = yield* Config.parse({
+      env: {},
+      text: [
+        `pagerduty: { events_url: "${simulator.url}" }`,
+        "server: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }",
+        `intake: { auth: { bearer_tokens: ["${token}"], jwt: { secret: "${jwtSecret}", audience: pd-relay } } }`,
+        "routes:",
+        `  - { name: db, routing_key: "${keys.db}", default: true }`,
+        `  - { name: web, routing_key: "${keys.web}", mode: alert, default_severity: warning }`,
+        "outbox: { store: memory }",
+        `webhooks: { secrets: ["${webhookSecret}"] }`,
+        ...extra
+      ].join("\n")
     })
-  return { simulator, url, post }
-})
+    const listening = yield* Deferred.make<string>()
+    yield* Effect.forkScoped(Serve.run(config, { onListening: (url) => Deferred.succeed(listening, url) }))
+    const url = yield* Deferred.await(listening)
+    const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+      Effect.promise(async (): Promise<Answer> => {
+        const response = await fetch(`${url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers },
+          body
+        })
+        return { status: response.status, json: await response.json(), headers: response.headers }
+      })
+    return { simulator, url, post }
+  })
+
+const startRelay = startRelayWith([])
 
 const waitForEvents = (simulator: Simulator.Handle, count: number) =>
   simulator.events().pipe(
@@ -218,4 +226,58 @@ describe("relay end to end", () => {
       expect(yield* deliver({ "x-pagerduty-signature": `v1=${"0".repeat(64)}` })).toBe(401)
       expect(yield* deliver({})).toBe(401)
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("stops calling PagerDuty while the circuit is open", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelayWith(["policy: { breaker: { failures: 1, open_seconds: 30 } }"])
+      yield* simulator.setFaults([{ path: "/v2/enqueue", steps: [{ fault: { _tag: "Respond", status: 500 } }] }])
+      expect((yield* post("/alertmanager", fixture("alertmanager/prometheus-msteams-prom_post_request.json"))).status)
+        .toBe(202)
+      // The outbox retries after about 1 s and 3 s; the open circuit rejects both
+      // retries before they reach the simulator.
+      yield* Effect.sleep("4500 millis")
+      const injected = yield* simulator.injections
+      expect(injected.length).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("writes a verifiable audit chain without secrets", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "relay-audit-"))
+      const file = join(dir, "audit.jsonl")
+      const { post, simulator, url } = yield* startRelayWith([`audit: { sinks: [{ type: file, path: "${file}" }] }`])
+      expect((yield* post("/alertmanager", fixture("alertmanager/prometheus-msteams-prom_post_request.json"))).status)
+        .toBe(202)
+      yield* waitForEvents(simulator, 1)
+      const body = fixture("webhooks-v3/samples/triggered_v3.json")
+      const signature = `v1=${createHmac("sha256", webhookSecret).update(body).digest("hex")}`
+      const status = yield* Effect.promise(() =>
+        fetch(`${url}/webhooks/pagerduty`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-webhook-id": "audit-1",
+            "x-pagerduty-signature": signature
+          },
+          body
+        }).then((response) => response.status)
+      )
+      expect(status).toBe(202)
+
+      const text = yield* Effect.promise(async () => {
+        for (let i = 0; i < 100; i++) {
+          const content = readFileSync(file, "utf8")
+          if (content.includes("webhook.received") && content.includes("event.sent")) return content
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        return readFileSync(file, "utf8")
+      })
+      const actions = text.trim().split("\n").map((line) => JSON.parse(line).action)
+      expect(actions).toContain("config.loaded")
+      expect(actions).toContain("event.sent")
+      expect(actions).toContain("webhook.received")
+      for (const secret of [keys.db, keys.web, token, webhookSecret, jwtSecret]) expect(text).not.toContain(secret)
+      const verified = yield* Audit.verifyFile(file)
+      expect(verified._tag).toBe("Intact")
+      rmSync(dir, { recursive: true, force: true })
+    }).pipe(Effect.scoped, Effect.provide([quiet, Crypto.layerWebCrypto, Digest.layerWebCrypto])))
 })

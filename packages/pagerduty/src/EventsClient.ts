@@ -46,7 +46,7 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
-import type * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
@@ -59,6 +59,7 @@ import {
   Decode,
   EventsClientError,
   InvalidEvent,
+  PolicyRejected,
   RateLimited,
   ServerError,
   Timeout,
@@ -75,7 +76,7 @@ export {
   Decode,
   /**
    * The error of this module. Its reason is one of `InvalidEvent`,
-   * `RateLimited`, `ServerError`, `UnexpectedStatus`, `Transport`, `Timeout`
+   * `RateLimited`, `ServerError`, `UnexpectedStatus`, `Transport`, `PolicyRejected`, `Timeout`
    * and `Decode`.
    *
    * @since 0.1.0
@@ -87,6 +88,11 @@ export {
    * @category errors
    */
   InvalidEvent,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  PolicyRejected,
   /**
    * @since 0.1.0
    * @category errors
@@ -317,6 +323,16 @@ const transportError = (
   error: HttpClientError.HttpClientError,
   scrub: (text: string) => string
 ): EventsClientError => {
+  // A client wrapped by a policy (see `Policy.make`) fails with the policy's own
+  // errors, which carry their own message and retry hint.
+  const failure: unknown = error
+  if (!HttpClientError.isHttpClientError(failure)) {
+    const retryAfter = Retry.retryAfterOf(failure)
+    const detail = failure instanceof Error ? failure.message : String(failure)
+    return new EventsClientError({
+      reason: new PolicyRejected({ ...info, detail: scrub(detail), ...(retryAfter ? { retryAfter } : {}) })
+    })
+  }
   const cause = error.reason.cause
   const detail = cause instanceof Error && cause.message !== "" ? cause.message : error.reason._tag
   return new EventsClientError({ reason: new Transport({ ...info, detail: scrub(detail) }) })

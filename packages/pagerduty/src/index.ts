@@ -15,6 +15,20 @@
 export * as Alert from "./Alert.ts"
 
 /**
+ * Tamper-evident, hash-chained audit records with secret redaction.
+ *
+ * @since 0.1.0
+ */
+export * as Audit from "./Audit.ts"
+
+/**
+ * Circuit breakers with a stream of transitions and metrics.
+ *
+ * @since 0.1.0
+ */
+export * as Breaker from "./Breaker.ts"
+
+/**
  * A cache with TTL, namespaces and single-flight loading, on memory or Redis.
  *
  * @since 0.1.0
@@ -71,6 +85,27 @@ export * as Format from "./Format.ts"
 export * as GenericSource from "./GenericSource.ts"
 
 /**
+ * Liveness and readiness checks registered by each layer.
+ *
+ * @since 0.1.0
+ */
+export * as Health from "./Health.ts"
+
+/**
+ * The library's metrics, exported as Prometheus text and over OpenTelemetry.
+ *
+ * @since 0.1.0
+ */
+export * as Metrics from "./Metrics.ts"
+
+/**
+ * A builder for rich trigger events with a typed error per field.
+ *
+ * @since 0.1.0
+ */
+export * as Notification from "./Notification.ts"
+
+/**
  * The durable delivery queue.
  *
  * @since 0.1.0
@@ -113,6 +148,27 @@ export * as Pagination from "./Pagination.ts"
 export * as Pipeline from "./Pipeline.ts"
 
 /**
+ * Declarative retry, rate limit, circuit breaker, bulkhead and timeout policies.
+ *
+ * @since 0.1.0
+ */
+export * as Policy from "./Policy.ts"
+
+/**
+ * Memory and Redis stores of the policies, with the fail-open rule.
+ *
+ * @since 0.1.0
+ */
+export * as PolicyStore from "./PolicyStore.ts"
+
+/**
+ * Plain text and Markdown renderings of incidents, alerts and webhook events.
+ *
+ * @since 0.1.0
+ */
+export * as Render from "./Render.ts"
+
+/**
  * The REST API v2 client.
  *
  * @since 0.1.0
@@ -139,6 +195,20 @@ export * as RestResources from "./RestResources.ts"
  * @since 0.1.0
  */
 export * as Retry from "./Retry.ts"
+
+/**
+ * Input sanitising for rendered text, header values and bounded lengths.
+ *
+ * @since 0.1.0
+ */
+export * as Sanitize from "./Sanitize.ts"
+
+/**
+ * The sliding-window rate limiter PagerDuty's 60-second look-back needs.
+ *
+ * @since 0.1.0
+ */
+export * as SlidingWindow from "./SlidingWindow.ts"
 
 /**
  * Alertmanager and Grafana webhook payloads to alerts.

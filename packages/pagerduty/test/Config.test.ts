@@ -38,7 +38,7 @@ describe("Config", () => {
       })
       expect(config.policy.breaker).toEqual({ failures: 5, open_seconds: 30 })
       expect(config.policy.events_per_minute).toBe(110)
-      expect(config.outbox).toEqual({ store: "memory", max_depth: 100000 })
+      expect(config.outbox).toEqual({ store: "file", path: "pd-relay-outbox", max_depth: 100000 })
       expect(Redacted.isRedacted(config.routes[0]!.routing_key)).toBe(true)
       expect(Redacted.value(config.routes[0]!.routing_key)).toBe(key)
     }))
@@ -153,8 +153,8 @@ describe("Config", () => {
     ["unknown severity", `${minimal}\n    default_severity: fatal`, {}, [
       `routes[0].default_severity: expected one of critical, error, warning, info, got "fatal"`
     ]],
-    ["file store without path", `${minimal}\noutbox: { store: file }`, {}, [
-      "outbox.path: missing: the file store needs outbox.path"
+    ["empty outbox path", `${minimal}\noutbox: { store: file, path: "" }`, {}, [
+      "outbox.path: expected a non-empty string"
     ]],
     ["redis store without redis", `${minimal}\noutbox: { store: redis }`, {}, [
       "redis: missing: outbox.store redis and redis audit sinks need redis.url"

@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import type * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Cache from "@effect-pagerduty/pagerduty/Cache"
 import type * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Errors from "@effect-pagerduty/pagerduty/Errors"
@@ -26,6 +27,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import * as Intake from "./Intake.ts"
 import * as RelayRoutes from "./RelayRoutes.ts"
 
@@ -121,7 +123,13 @@ export const commit = (route: Route) =>
       const digest = yield* Digest.Digest
       // The outbox stores the wire form (timestamps as RFC 3339 text), the bytes PagerDuty will get.
       const wire = yield* encodePosted(event)
-      const item = yield* Outbox.makeItem({ route: route.name, event: wire })
+      // The intake span's ids travel with the item, so the delivery span links to it after a restart too.
+      const span = yield* Effect.currentSpan.pipe(Effect.option)
+      const traceContext = Option.match(span, {
+        onNone: () => undefined,
+        onSome: (current) => ({ traceId: current.traceId, spanId: current.spanId })
+      })
+      const item = yield* Outbox.makeItem({ route: route.name, event: wire, traceContext })
       const key = `${route.name}:${yield* digest.digestHex(Digest.sha256, encoder.encode(item.body))}`
 
       // A failing dedupe store must not lose alerts: the event is then committed
@@ -235,13 +243,17 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>()("Delivery
 
 /**
  * The function outbox workers call for each item: adds the route's routing
- * key and sends the stored body with one attempt, because the outbox owns
- * the retries.
+ * key and sends the stored body with the route's client, one attempt per
+ * call, because the outbox owns the retries.
  *
  * @since 0.1.0
  * @category delivery
  */
-export const deliver = (routes: ReadonlyMap<string, Route>) => {
+export const deliver = (
+  routes: ReadonlyMap<string, Route>,
+  clients: ReadonlyMap<string, EventsClient.EventsClient["Service"]>,
+  audit: Audit.Audit["Service"]
+) => {
   const decodeStored = Schema.decodeUnknownEffect(Schema.fromJsonString(EventsV2.AlertEvent))
   return Effect.fnUntraced(function*(item: OutboxStore.OutboxItem) {
     const route = routes.get(item.route)
@@ -251,10 +263,18 @@ export const deliver = (routes: ReadonlyMap<string, Route>) => {
         new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
       )
     )
-    const client = yield* EventsClient.EventsClient
+    const client = clients.get(item.route)!
     return yield* client.send(route.routingKey, event, { retry: false })
   }, (effect, item) =>
     effect.pipe(
+      Effect.withSpan("pd-relay.deliver", {
+        attributes: { "pagerduty.route": item.route, "pagerduty.event.action": item.action },
+        links: item.traceContext === undefined
+          ? []
+          : [{ span: Tracer.externalSpan(item.traceContext), attributes: { "pagerduty.link": "intake" } }]
+      }),
+      Effect.tap(() => record(audit, item, "success")),
+      Effect.tapError((error) => Errors.classify(error).retryable ? Effect.void : record(audit, item, "rejected")),
       // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
       // that fails every delivery writes a few lines per item, not one per retry.
       Effect.tapError((error) =>
@@ -273,5 +293,19 @@ export const deliver = (routes: ReadonlyMap<string, Route>) => {
       )
     ))
 }
+
+const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, outcome: "success" | "rejected") =>
+  audit.log({
+    actor: "relay",
+    action: "event.sent",
+    target: `route:${item.route}`,
+    outcome,
+    details: { dedup_key: item.dedupKey, event_action: item.action, attempts: item.attempts + 1 }
+  }).pipe(
+    // An audit sink failure must not turn a delivered event into a redelivery.
+    Effect.catch((error) =>
+      Effect.logWarning("audit record failed").pipe(Effect.annotateLogs({ error: error.message }))
+    )
+  )
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0

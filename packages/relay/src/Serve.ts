@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Cache from "@effect-pagerduty/pagerduty/Cache"
 import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
@@ -18,9 +19,11 @@ import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
 import * as OutboxFileStore from "@effect-pagerduty/pagerduty/OutboxFileStore"
 import * as OutboxRedisStore from "@effect-pagerduty/pagerduty/OutboxRedisStore"
 import * as OutboxStore from "@effect-pagerduty/pagerduty/OutboxStore"
+import * as Policy from "@effect-pagerduty/pagerduty/Policy"
+import * as PolicyStore from "@effect-pagerduty/pagerduty/PolicyStore"
 import * as WebhookReceiver from "@effect-pagerduty/pagerduty/WebhookReceiver"
 import * as IoRedis from "@effect-pagerduty/redis/IoRedis"
-import { NodeFileSystem, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpClient, NodeHttpServer, NodeStdio } from "@effect/platform-node"
 import type * as Arr from "effect/Array"
 import * as EffectConfig from "effect/Config"
 import * as Digest from "effect/crypto/Digest"
@@ -28,13 +31,17 @@ import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
+import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import * as PersistedQueue from "effect/persistence/PersistedQueue"
 import * as Redis from "effect/persistence/Redis"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { createServer } from "node:http"
 import { hostname } from "node:os"
 import * as Relay from "./Relay.ts"
@@ -65,7 +72,7 @@ const outboxStoreLayer = (config: Config.RelayConfigShape) => {
     case "file":
       return OutboxFileStore.layer({
         ...options,
-        directory: config.outbox.path ?? "./pd-relay-outbox",
+        directory: config.outbox.path,
         owner: `pd-relay pid ${process.pid} on ${hostname()}`,
         // A relay restarted right after a crash waits for the dead process's lock to go stale.
         lockTimeout: Duration.seconds(15)
@@ -86,9 +93,19 @@ const webhookRoutes = (config: Config.RelayConfigShape) => {
   const webhooks = config.webhooks
   if (webhooks === undefined) return Layer.empty
   const handlers = WebhookReceiver.handlers().onAny((event) =>
-    Effect.logInfo("webhook event received").pipe(
-      Effect.annotateLogs({ event_type: event.event_type, event_id: event.id, resource_type: event.resource_type })
-    )
+    Effect.gen(function*() {
+      yield* Effect.logInfo("webhook event received").pipe(
+        Effect.annotateLogs({ event_type: event.event_type, event_id: event.id, resource_type: event.resource_type })
+      )
+      const audit = yield* Audit.Audit
+      yield* audit.log({
+        actor: "pagerduty",
+        action: "webhook.received",
+        target: `${event.resource_type}:${(event.data as { id?: unknown }).id ?? "unknown"}`,
+        outcome: "success",
+        details: { event_type: event.event_type, event_id: event.id }
+      }).pipe(Effect.ignore)
+    })
   )
   // With Redis configured, queued webhook events survive a crash of the relay after its 202.
   const queue = config.redis === undefined
@@ -108,6 +125,97 @@ const webhookRoutes = (config: Config.RelayConfigShape) => {
     ])
   )
 }
+
+/**
+ * The Events API policy from the configuration. The policy keeps its rate
+ * limit, breaker, bulkhead and timeout but retries nothing itself, because
+ * the outbox retries every transient failure with its own backoff.
+ */
+const eventsPolicy = (config: Config.RelayConfigShape) =>
+  Policy.events({
+    retry: Schedule.recurs(0),
+    rejectionRetry: Schedule.recurs(0),
+    rateLimit: { limit: config.policy.events_per_minute, window: "60 seconds", algorithm: "sliding-window" },
+    circuitBreaker: {
+      tripPolicy: CircuitBreaker.consecutive(config.policy.breaker.failures),
+      openDuration: Duration.seconds(config.policy.breaker.open_seconds)
+    },
+    bulkhead: { concurrency: config.policy.concurrency },
+    timeout: Duration.seconds(config.policy.attempt_timeout_seconds)
+  })
+
+const auditLayer = (config: Config.RelayConfigShape) => {
+  const base = Audit.layerConfig.pipe(
+    Layer.provide([Layer.succeed(Config.RelayConfig)(config), NodeFileSystem.layer, NodeStdio.layer])
+  )
+  const needsRedis = config.audit?.sinks.some((sink) => sink.type === "redis") ?? false
+  return needsRedis ? base.pipe(Layer.provide(redisLayer(config))) : base
+}
+
+const policyStores = (config: Config.RelayConfigShape) =>
+  config.redis === undefined
+    ? PolicyStore.layerMemory
+    : PolicyStore.layerRedis().pipe(Layer.provide(redisLayer(config)))
+
+/**
+ * One Events API client per route, each on an HTTP client guarded by the
+ * policy under the hash of the route's routing key, so routes sharing an
+ * integration key share one limit and one circuit.
+ */
+const routeClients = Effect.fnUntraced(function*(
+  config: Config.RelayConfigShape,
+  routes: ReadonlyMap<string, Relay.Route>,
+  audit: Audit.Audit["Service"]
+) {
+  const context = yield* Layer.build(Layer.mergeAll(
+    policyStores(config),
+    NodeHttpClient.layerUndici,
+    Digest.layerWebCrypto,
+    SecureRandom.layerWebCrypto
+  ))
+  return yield* Effect.gen(function*() {
+    const guard = yield* Policy.make(eventsPolicy(config))
+    const http = yield* HttpClient.HttpClient
+    const storeHealth = yield* PolicyStore.StoreHealth
+    yield* Effect.forkScoped(
+      Stream.runForEach(
+        storeHealth.changes,
+        (status) =>
+          Effect.logInfo("policy store status changed").pipe(Effect.annotateLogs({ status: JSON.stringify(status) }))
+      )
+    )
+
+    yield* Effect.forkScoped(Stream.runForEach(
+      Stream.filter(guard.transitions, (transition) => transition.to === "Open"),
+      (transition) =>
+        audit.log({
+          actor: "relay",
+          action: "breaker.opened",
+          target: `routes:${transition.routes.join(",")}`,
+          outcome: "failure",
+          details: {
+            api: transition.api,
+            open_ms: transition.retryAfter ? Duration.toMillis(transition.retryAfter) : null
+          }
+        }).pipe(Effect.ignore)
+    ))
+
+    const clients = new Map<string, EventsClient.EventsClient["Service"]>()
+    for (const route of routes.values()) {
+      const key = yield* Policy.keyOf(route.routingKey)
+      // The guarded client fails with the policy's errors too; the Events client
+      // turns those into its `PolicyRejected` reason.
+      const guarded = guard.client(http, { key, route: route.name }) as unknown as HttpClient.HttpClient
+      clients.set(
+        route.name,
+        yield* EventsClient.make(eventsClientOptions(config)).pipe(
+          Effect.provideService(HttpClient.HttpClient, guarded)
+        )
+      )
+    }
+    return clients
+  }).pipe(Effect.provide(context))
+})
 
 /**
  * Builds the relay from a configuration: stores, intake routes and delivery
@@ -146,14 +254,12 @@ export const run = (config: Config.RelayConfigShape, options: {
     })
 
     const Base = Layer.mergeAll(
+      auditLayer(config),
       Health.layer({ secrets: Config.secretsOf(config) }),
       outboxStoreLayer(config),
       cacheLayer(config),
       Digest.layerWebCrypto,
-      SecureRandom.layerWebCrypto,
-      EventsClient.layer(eventsClientOptions(config)).pipe(
-        Layer.provide([NodeHttpClient.layerUndici, Digest.layerWebCrypto, SecureRandom.layerWebCrypto])
-      )
+      SecureRandom.layerWebCrypto
     )
 
     const Checks = Layer.effectDiscard(Effect.gen(function*() {
@@ -188,10 +294,20 @@ export const run = (config: Config.RelayConfigShape, options: {
     yield* Effect.logInfo(`pd-relay listening on ${url}`)
     if (options.onListening) yield* options.onListening(url)
 
+    const audit = yield* Effect.provide(Audit.Audit, context)
+    yield* audit.log({
+      actor: "relay",
+      action: "config.loaded",
+      target: "relay",
+      outcome: "success",
+      details: { routes: [...routes.keys()], outbox: config.outbox.store }
+    })
+    const clients = yield* routeClients(config, routes, audit)
+
     yield* Effect.scoped(
       Effect.gen(function*() {
         yield* Layer.build(Outbox.layerWorker({
-          deliver: Relay.deliver(routes),
+          deliver: Relay.deliver(routes, clients, audit),
           concurrency: config.policy.concurrency,
           shutdownTimeout: Duration.seconds(config.server.shutdown_timeout_seconds),
           ...(config.outbox.max_age_seconds === undefined

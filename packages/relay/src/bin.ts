@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `pd-relay` command line.
  *
@@ -10,6 +11,7 @@ import * as AuditCommand from "./commands/audit.ts"
 import * as ConfigCommand from "./commands/config.ts"
 import * as OutboxCommand from "./commands/outbox.ts"
 import * as SecretCommand from "./commands/secret.ts"
+import * as SendCommand from "./commands/send.ts"
 import * as ServeCommand from "./commands/serve.ts"
 import * as WebhookCommand from "./commands/webhook.ts"
 
@@ -23,6 +25,7 @@ export const root = Command.make("pd-relay").pipe(
   Command.withDescription("Relay alerts from Alertmanager, Grafana and other sources to PagerDuty without losing one"),
   Command.withSubcommands([
     ServeCommand.command,
+    SendCommand.command,
     OutboxCommand.command,
     WebhookCommand.command,
     AuditCommand.command,

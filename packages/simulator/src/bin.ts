@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `pd-simulator` command: serves the PagerDuty simulator until SIGINT or
  * SIGTERM.
@@ -59,8 +60,10 @@ const command = Command.make(
   )
 )
 
-command.pipe(
-  Command.run({ version: "0.1.0" }),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+if (import.meta.main) {
+  command.pipe(
+    Command.run({ version: "0.1.0" }),
+    Effect.provide(NodeServices.layer),
+    NodeRuntime.runMain
+  )
+}

@@ -199,19 +199,18 @@ export const Policy = Schema.Struct({
  * @category schemas
  */
 export const Outbox = Schema.Struct({
-  /** `memory` (lost on restart), `file` (needs `path`) or `redis` (needs the `redis` section). Default memory. */
-  store: withDefault(Schema.Literals(["memory", "file", "redis"]), "memory"),
-  /** Directory of the file store. */
-  path: Schema.optionalKey(Name),
+  /**
+   * `file` (the default: survives a crash of the relay, needs no server), `memory` (lost on
+   * restart) or `redis` (shared by several relays; needs the `redis` section).
+   */
+  store: withDefault(Schema.Literals(["memory", "file", "redis"]), "file"),
+  /** Directory of the file store, relative to the working directory. Default `pd-relay-outbox`. */
+  path: withDefault(Name, "pd-relay-outbox"),
   /** Maximum number of queued items; beyond it new alerts are rejected. Default 100000. */
   max_depth: withDefault(IntBetween(1, 100_000_000), 100_000),
   /** Seconds after which an undelivered item becomes a dead letter. */
   max_age_seconds: Schema.optionalKey(Positive)
-}).check(Schema.makeFilter((outbox) =>
-  outbox.store === "file" && outbox.path === undefined
-    ? { path: ["path"], issue: "missing: the file store needs outbox.path" }
-    : undefined
-))
+})
 
 /**
  * The Redis server shared by the relays.
@@ -310,7 +309,7 @@ export const RelayConfigSchema = Schema.Struct({
     concurrency: 8,
     attempt_timeout_seconds: 10
   }),
-  outbox: withDefault(Outbox, { store: "memory" as const, max_depth: 100_000 }),
+  outbox: withDefault(Outbox, { store: "file" as const, path: "pd-relay-outbox", max_depth: 100_000 }),
   redis: Schema.optionalKey(Redis),
   webhooks: Schema.optionalKey(Webhooks),
   audit: Schema.optionalKey(AuditSettings),

@@ -124,6 +124,26 @@ export class Transport extends Schema.TaggedClass<Transport>()("Transport", {
 }
 
 /**
+ * A policy wrapped around the HTTP client, such as an open circuit breaker,
+ * rejected the attempt before any request was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PolicyRejected extends Schema.TaggedClass<PolicyRejected>()("PolicyRejected", {
+  ...requestFields,
+  detail: Schema.String,
+  retryAfter: Schema.optional(Schema.Duration)
+}) {
+  readonly retryable = true
+  readonly httpStatus = 503
+  readonly logLevel = "Warn" as const
+  get message() {
+    return `${describe(this)} was not sent: ${this.detail}`
+  }
+}
+
+/**
  * An attempt, or the whole send with its retries, took longer than allowed.
  *
  * @since 0.1.0
@@ -171,7 +191,16 @@ export class Decode extends Schema.TaggedClass<Decode>()("Decode", {
  * @category errors
  */
 export class EventsClientError extends Schema.TaggedError<EventsClientError>()("EventsClientError", {
-  reason: Schema.Union([InvalidEvent, RateLimited, ServerError, UnexpectedStatus, Transport, Timeout, Decode])
+  reason: Schema.Union([
+    InvalidEvent,
+    RateLimited,
+    ServerError,
+    UnexpectedStatus,
+    Transport,
+    PolicyRejected,
+    Timeout,
+    Decode
+  ])
 }) {
   readonly [Errors.TypeId] = Errors.TypeId
   override get message() {

@@ -51,7 +51,7 @@ export const storeLayer = (
     case "file":
       return OutboxFileStore.layer({
         ...options,
-        directory: config.outbox.path ?? "./pd-relay-outbox",
+        directory: config.outbox.path,
         owner: `pd-relay outbox command (pid ${process.pid})`
       })
     case "redis": {

@@ -9,6 +9,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Serve from "../Serve.ts"
+import * as Telemetry from "../Telemetry.ts"
 import { configFlag } from "./config.ts"
 import { CommandFailed } from "./failure.ts"
 
@@ -29,7 +30,8 @@ export const command = Command.make(
           Effect.andThen(Console.error(error.message), Effect.fail(new CommandFailed({ message: error.message })))
       )
     )
-    yield* Serve.run(loaded)
+    // OTLP export of spans and metrics, when OTEL_EXPORTER_OTLP_* variables are set.
+    yield* Serve.run(loaded).pipe(Effect.provide(Telemetry.layer(process.env)))
   })
 ).pipe(
   Command.withDescription(
