@@ -11,8 +11,7 @@ import { createServer } from "node:http"
 
 const routingKey = Redacted.make("R0000000000000000000000000000004")
 
-const send = (event: EventsV2.AlertEvent) =>
-  EventsClient.EventsClient.use((client) => client.send(routingKey, event))
+const send = (event: EventsV2.AlertEvent) => EventsClient.EventsClient.use((client) => client.send(routingKey, event))
 
 // Pipeline<unknown, EventsV2.Accepted,
 //   SourceError | EventsV2Error | EventsClientError | CacheError, Digest | EventsClient | Cache>

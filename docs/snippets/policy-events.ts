@@ -18,7 +18,7 @@ const program = Effect.gen(function*() {
     Effect.forkScoped
   )
 
-  // The key is a hash of the routing key: routes that share a key share its limit and breaker.
+  // The key is a hash of the routing key, so routes that share a key share its limit and breaker.
   const key = yield* Policy.keyOf(routingKey)
   const guarded = guard.client(yield* HttpClient.HttpClient, { key, route: "platform" })
 
