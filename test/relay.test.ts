@@ -17,7 +17,11 @@ const fixture = (path: string) => readFileSync(new URL(`./fixtures/pagerduty/${p
 const token = "relay-test-token"
 const webhookSecret = "webhook-signing-secret"
 const jwtSecret = "jwt-secret-of-at-least-32-characters!"
-const keys = { db: "dbdbdbdbdbdbdbdbdbdbdbdbdbdbdb01", web: "webwebwebwebwebwebwebwebwebweb02" }
+const keys = {
+  db: "dbdbdbdbdbdbdbdbdbdbdbdbdbdbdb01",
+  web: "webwebwebwebwebwebwebwebwebweb02",
+  uptime: "uptimeuptimeuptimeuptimeuptime03"
+}
 
 interface Answer {
   readonly status: number
@@ -37,6 +41,11 @@ const startRelayWith = (extra: ReadonlyArray<string>) =>
         "routes:",
         `  - { name: db, routing_key: "${keys.db}", default: true }`,
         `  - { name: web, routing_key: "${keys.web}", mode: alert, default_severity: warning }`,
+        `  - name: uptime`,
+        `    routing_key: "${keys.uptime}"`,
+        "    source: generic",
+        "    mode: alert",
+        "    mapping: { alerts: checks, summary: title, status: { path: state, resolved: [up] }, dedupKey: [id] }",
         "outbox: { store: memory }",
         `webhooks: { secrets: ["${webhookSecret}"] }`,
         ...extra
@@ -280,4 +289,24 @@ describe("relay end to end", () => {
       expect(verified._tag).toBe("Intact")
       rmSync(dir, { recursive: true, force: true })
     }).pipe(Effect.scoped, Effect.provide([quiet, Crypto.layerWebCrypto, Digest.layerWebCrypto])))
+
+  it.live("maps generic JSON through a route's mapping", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelay
+      const body = JSON.stringify({
+        checks: [{ id: "api", title: "API is down", state: "down" }, { id: "db", title: "DB is slow", state: "up" }]
+      })
+      const answer = yield* post("/generic/uptime", body)
+      expect(answer.status).toBe(202)
+      expect(answer.json.events?.length).toBe(2)
+      yield* waitForEvents(simulator, 2)
+      const alerts = yield* simulator.alerts()
+      // The check that is up resolves an alert that was never open, so only one alert exists.
+      expect(alerts.length).toBe(1)
+      expect(alerts[0]?.summary).toMatch(/^\[FIRING\] [0-9a-f]{16}: API is down$/)
+
+      const unmapped = yield* post("/generic/db", body)
+      expect(unmapped.status).toBe(400)
+      expect(unmapped.json.message).toContain("has no mapping")
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

@@ -131,6 +131,21 @@ const readFile = (file: string): Effect.Effect<string, ConfigError, FileSystem.F
     Effect.mapError((error) => new ConfigError({ reason: new Unreadable({ path: file, detail: error.message }) }))
   )
 
+/** Values a configuration may contain once YAML aliases are expanded; real ones hold a few hundred. */
+const maxNodes = 100_000
+
+const exceedsNodes = (root: unknown, limit: number): boolean => {
+  let count = 0
+  const stack: Array<unknown> = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (++count > limit) return true
+    if (Array.isArray(node)) stack.push(...node)
+    else if (Predicate.isObject(node)) stack.push(...Object.values(node))
+  }
+  return false
+}
+
 const readTree = Effect.fnUntraced(function*(
   text: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
@@ -146,6 +161,14 @@ const readTree = Effect.fnUntraced(function*(
     }
   }
   if (raw === null || raw === undefined) raw = {}
+  // YAML aliases share one parsed node, so a small file can describe a tree of billions of
+  // nodes ("billion laughs"); it is rejected before anything walks it.
+  if (exceedsNodes(raw, maxNodes)) {
+    return yield* invalid(source, [{
+      path: "(root)",
+      message: `the configuration expands to more than ${maxNodes} values (through YAML aliases?); write it out plainly`
+    }])
+  }
   if (!Predicate.isObject(raw) || Array.isArray(raw)) {
     return yield* invalid(source, [{ path: "(root)", message: "expected a mapping at the top of the file" }])
   }

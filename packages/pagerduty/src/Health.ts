@@ -35,13 +35,14 @@ import type * as Scope from "effect/Scope"
 import { redact } from "./internal/auditRedact.ts"
 
 /**
- * The kind of a check: liveness (restart the process when it fails) or
- * readiness (send it no traffic while it fails).
+ * The kind of a check: liveness (restart the process when it fails),
+ * readiness (send it no traffic while it fails), or status (a degraded
+ * dependency the process works around: reported by the combined view only).
  *
  * @since 0.1.0
  * @category models
  */
-export type Kind = "liveness" | "readiness"
+export type Kind = "liveness" | "readiness" | "status"
 
 /**
  * The result of one check.

@@ -274,3 +274,17 @@ describe("Config", () => {
       expect(Config.secretsOf(config).map(Redacted.value).sort()).toEqual([key, "t1", "w1"].sort())
     }))
 })
+
+describe("Config against hostile files", () => {
+  it.effect("rejects alias bombs before expanding them", () =>
+    Effect.gen(function*() {
+      const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+      for (let i = 1; i < 9; i++) {
+        const previous = String.fromCharCode(96 + i)
+        const name = String.fromCharCode(97 + i)
+        levels.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(", ")}]`)
+      }
+      const error = yield* Effect.flip(Config.parse({ text: levels.join("\n"), env: {} }))
+      expect(error.message).toContain("expands to more than 100000 values")
+    }))
+})

@@ -10,12 +10,14 @@
  *
  * @since 0.1.0
  */
+import type * as Alert from "@effect-pagerduty/pagerduty/Alert"
 import type * as Audit from "@effect-pagerduty/pagerduty/Audit"
 import * as Cache from "@effect-pagerduty/pagerduty/Cache"
 import type * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Errors from "@effect-pagerduty/pagerduty/Errors"
 import * as EventsClient from "@effect-pagerduty/pagerduty/EventsClient"
 import * as EventsV2 from "@effect-pagerduty/pagerduty/EventsV2"
+import * as GenericSource from "@effect-pagerduty/pagerduty/GenericSource"
 import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
 import type * as OutboxStore from "@effect-pagerduty/pagerduty/OutboxStore"
 import * as Pipeline from "@effect-pagerduty/pagerduty/Pipeline"
@@ -43,6 +45,8 @@ export interface Route {
   readonly mode: "group" | "alert"
   readonly defaultSeverity: EventsV2.Severity
   readonly dedupeWindow: Duration.Duration
+  /** The generic JSON source of the route, when it has a mapping. */
+  readonly generic: ((input: unknown) => Effect.Effect<Alert.AlertGroup, Sources.SourceError>) | undefined
 }
 
 /**
@@ -57,7 +61,10 @@ export const routesOf = (config: Config.RelayConfigShape): ReadonlyMap<string, R
     routingKey: route.routing_key,
     mode: route.mode ?? "group",
     defaultSeverity: route.default_severity ?? "error",
-    dedupeWindow: Duration.seconds(route.dedupe_window_seconds ?? 60)
+    dedupeWindow: Duration.seconds(route.dedupe_window_seconds ?? 60),
+    generic: route.mapping === undefined
+      ? undefined
+      : GenericSource.make({ ...route.mapping, name: route.mapping.name ?? route.name })
   }]))
 
 const decodePosted = Schema.decodeUnknownEffect(EventsV2.AlertEvent)
@@ -92,6 +99,22 @@ export const formatPipeline = (
       return Pipeline.transform(Sources.alertmanager, "alertmanager").pipe(Pipeline.andThen(format))
     case "grafana":
       return Pipeline.transform(Sources.grafana, "grafana").pipe(Pipeline.andThen(format))
+    case "generic": {
+      const generic = route.generic
+      const transform: (input: unknown) => Effect.Effect<Alert.AlertGroup, Sources.SourceError | Intake.IntakeError> =
+        generic === undefined
+          ? () =>
+            Effect.fail(
+              new Intake.IntakeError({
+                reason: new Intake.InvalidPayload({
+                  source,
+                  detail: `route ${route.name} has no mapping: add routes[].mapping to the configuration`
+                })
+              })
+            )
+          : generic
+      return Pipeline.transform(transform, "generic").pipe(Pipeline.andThen(format))
+    }
     case "events":
       return Pipeline.transform(
         (body: unknown) =>

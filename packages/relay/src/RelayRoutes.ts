@@ -21,7 +21,7 @@ import * as Intake from "./Intake.ts"
  * @since 0.1.0
  * @category models
  */
-export type SourceKind = "alertmanager" | "grafana" | "events"
+export type SourceKind = "alertmanager" | "grafana" | "events" | "generic"
 
 /**
  * What the relay tells a sender about an accepted request.
@@ -125,14 +125,15 @@ const intakeOutcome = (error: Intake.IntakeError): Metrics.IntakeOutcome => {
 }
 
 /**
- * The intake routes: `POST /alertmanager`, `/grafana` and `/events`, each
- * also under `/{route}` to pick a configured route by name.
+ * The intake routes: `POST /alertmanager`, `/grafana`, `/events` and
+ * `/generic` (the route's JSON mapping), each also under `/{route}` to pick a
+ * configured route by name.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = HttpRouter.addAll(
-  (["alertmanager", "grafana", "events"] as const).flatMap((source) => [
+  (["alertmanager", "grafana", "events", "generic"] as const).flatMap((source) => [
     HttpRouter.route("POST", `/${source}`, (request: HttpServerRequest.HttpServerRequest) => handle(source, request)),
     HttpRouter.route(
       "POST",

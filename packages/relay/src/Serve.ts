@@ -177,6 +177,20 @@ const routeClients = Effect.fnUntraced(function*(
     const guard = yield* Policy.make(eventsPolicy(config))
     const http = yield* HttpClient.HttpClient
     const storeHealth = yield* PolicyStore.StoreHealth
+    // A degraded policy store is worked around (each process keeps its own limits), so it shows in
+    // the combined /health view but does not take the relay out of service.
+    const health = yield* Health.Health
+    yield* health.register(
+      "policy-store",
+      Effect.flatMap(
+        storeHealth.status,
+        (status) =>
+          status.mode === "degraded"
+            ? Effect.fail("Redis unreachable: limits and circuits are per process")
+            : Effect.void
+      ),
+      { kind: "status" }
+    )
     yield* Effect.forkScoped(
       Stream.runForEach(
         storeHealth.changes,
@@ -302,7 +316,7 @@ export const run = (config: Config.RelayConfigShape, options: {
       outcome: "success",
       details: { routes: [...routes.keys()], outbox: config.outbox.store }
     })
-    const clients = yield* routeClients(config, routes, audit)
+    const clients = yield* routeClients(config, routes, audit).pipe(Effect.provide(context))
 
     yield* Effect.scoped(
       Effect.gen(function*() {

@@ -1,5 +1,6 @@
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as GenericSource from "../GenericSource.ts"
 import * as Fields from "./configSchema.ts"
 
 const { BooleanLike, Email, HttpUrl, IntBetween, Name, Positive, Secret, SecretOfLength, withDefault } = Fields
@@ -140,9 +141,27 @@ export const Route = Schema.Struct({
   default_severity: Schema.optionalKey(Schema.Literals(["critical", "error", "warning", "info"])),
   /** Seconds during which a repeated alert (same dedup key and action) is dropped before delivery. */
   dedupe_window_seconds: Schema.optionalKey(Positive),
-  /** Field mapping for the `generic` source. */
-  mapping: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown))
-})
+  /**
+   * Field mapping of the `generic` source (`POST /generic/{route}`), as `GenericSource.Mapping`
+   * without its `name`, which is the route's name.
+   */
+  mapping: Schema.optionalKey(
+    Schema.Struct({ ...GenericSource.Mapping.fields, name: Schema.optionalKey(Schema.String) })
+  )
+}).check(Schema.makeFilter((route) => {
+  if (route.mapping === undefined) {
+    return route.source === "generic"
+      ? { path: ["mapping"], issue: "missing: the generic source needs a mapping" }
+      : undefined
+  }
+  try {
+    // Building the source checks every path of the mapping.
+    GenericSource.make({ ...route.mapping, name: route.mapping.name ?? route.name })
+    return undefined
+  } catch (error) {
+    return { path: ["mapping"], issue: error instanceof RangeError ? error.message : String(error) }
+  }
+}))
 
 const Routes = Schema.Array(Route).check(Schema.makeFilter((routes) => {
   if (routes.length === 0) return "expected at least one route"
