@@ -309,4 +309,72 @@ describe("relay end to end", () => {
       expect(unmapped.status).toBe(400)
       expect(unmapped.json.message).toContain("has no mapping")
     }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("passes a trigger that follows a resolve of the same key", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelay
+      const trigger = JSON.stringify({
+        event_action: "trigger",
+        dedup_key: "flap-1",
+        payload: { summary: "flapping check", source: "host-1", severity: "error" }
+      })
+      const resolve = JSON.stringify({ event_action: "resolve", dedup_key: "flap-1" })
+      for (const body of [trigger, resolve, trigger]) {
+        const answer = yield* post("/events", body)
+        expect(answer.status).toBe(202)
+        expect((answer.json as { duplicates?: number }).duplicates).toBe(0)
+      }
+      const repeat = yield* post("/events", trigger)
+      expect((repeat.json as { duplicates?: number }).duplicates).toBe(1)
+
+      yield* waitForEvents(simulator, 3)
+      const alerts = yield* simulator.alerts()
+      expect(alerts.map((alert) => alert.status)).toEqual(["resolved", "triggered"])
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("retries a proxy's 404 and a 2xx that is not PagerDuty's", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelay
+      yield* simulator.setFaults([{
+        path: "/v2/enqueue",
+        steps: [
+          { fault: { _tag: "Respond", status: 404 }, times: 1 },
+          { fault: { _tag: "Respond", status: 200, body: "<html>proxy</html>" }, times: 1 }
+        ]
+      }])
+      expect((yield* post("/alertmanager", fixture("alertmanager/prometheus-msteams-prom_post_request.json"))).status)
+        .toBe(202)
+      const alerts = yield* simulator.alerts().pipe(
+        Effect.repeat({
+          until: (found: ReadonlyArray<unknown>) => found.length === 1,
+          schedule: Schedule.spaced("100 millis")
+        }),
+        Effect.timeout("15 seconds")
+      )
+      expect(alerts.length).toBe(1)
+      expect((yield* simulator.injections).length).toBe(2)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
+
+  it.live("keeps other routes moving while one waits for its limit", () =>
+    Effect.gen(function*() {
+      const { post, simulator } = yield* startRelayWith(["policy: { events_per_minute: 2, concurrency: 1 }"])
+      const event = (key: string) =>
+        JSON.stringify({
+          event_action: "trigger",
+          dedup_key: key,
+          payload: { summary: `alert ${key}`, source: "host", severity: "error" }
+        })
+      for (let i = 0; i < 6; i++) expect((yield* post("/events/db", event(`db-${i}`))).status).toBe(202)
+      expect((yield* post("/events/web", event("web-0"))).status).toBe(202)
+
+      // db may send 2 events a minute, so 4 of its events wait; web's event must not wait behind them.
+      const alerts = yield* simulator.alerts().pipe(
+        Effect.repeat({
+          until: (found: ReadonlyArray<{ dedupKey: string }>) => found.some((alert) => alert.dedupKey === "web-0"),
+          schedule: Schedule.spaced("100 millis")
+        }),
+        Effect.timeout("10 seconds")
+      )
+      expect(alerts.filter((alert) => alert.dedupKey.startsWith("db-")).length).toBeLessThanOrEqual(2)
+    }).pipe(Effect.scoped, Effect.provide(quiet)))
 })

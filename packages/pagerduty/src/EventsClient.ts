@@ -245,6 +245,10 @@ const resolveBaseUrl = (options: Options): string => {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new RangeError(`EventsClient: baseUrl must use http or https, got ${JSON.stringify(url.protocol)}`)
   }
+  // Error messages carry the URL, and the Events API takes no credentials, so none may be in it.
+  if (url.username !== "" || url.password !== "") {
+    throw new RangeError("EventsClient: baseUrl must not contain a user or password (they are not shown here)")
+  }
   return url.href.replace(/\/+$/, "")
 }
 

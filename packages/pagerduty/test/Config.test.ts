@@ -92,6 +92,16 @@ describe("Config", () => {
       expect(config.outbox.path).toBe("/tmp/o")
     }))
 
+  it.effect("reads the Redis lease from the file and the environment", () =>
+    Effect.gen(function*() {
+      const fromFile = yield* Config.parse({ text: `${minimal}\noutbox:\n  lease_seconds: 5`, env: {} })
+      expect(fromFile.outbox.lease_seconds).toBe(5)
+      const fromEnv = yield* Config.parse({ text: minimal, env: { PAGERDUTY_OUTBOX_LEASE_SECONDS: "7" } })
+      expect(fromEnv.outbox.lease_seconds).toBe(7)
+      const problems = yield* problemsOf(`${minimal}\noutbox:\n  lease_seconds: 0`)
+      expect(problems.some((problem) => problem.startsWith("outbox.lease_seconds"))).toBe(true)
+    }))
+
   it.effect("reads a configuration from the environment alone", () =>
     Effect.gen(function*() {
       const problems = yield* problemsOf("", { PAGERDUTY_REGION: "us" })
@@ -153,6 +163,14 @@ describe("Config", () => {
     ["unknown severity", `${minimal}\n    default_severity: fatal`, {}, [
       `routes[0].default_severity: expected one of critical, error, warning, info, got "fatal"`
     ]],
+    [
+      "credentials in events_url",
+      "pagerduty: { events_url: \"http://u:pw123@127.0.0.1:9\" }\nintake: { insecure_no_auth: true }\nroutes: [{ name: a, routing_key: \"0123456789abcdef0123456789abcdef\" }]",
+      {},
+      [
+        "pagerduty.events_url: expected a URL without user or password; the clients never send them, so remove them"
+      ]
+    ],
     ["empty outbox path", `${minimal}\noutbox: { store: file, path: "" }`, {}, [
       "outbox.path: expected a non-empty string"
     ]],

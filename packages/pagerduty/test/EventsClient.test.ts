@@ -444,6 +444,16 @@ describe("EventsClient.layer", () => {
     expect(() => EventsClient.layer({ region: "ap" } as unknown as EventsClient.Options)).toThrow("region")
   })
 
+  it("rejects credentials in baseUrl without showing them", () => {
+    const make = () => EventsClient.layer({ baseUrl: "http://proxyuser:s3cretpw@127.0.0.1:1" })
+    expect(make).toThrow("must not contain a user or password")
+    try {
+      make()
+    } catch (error) {
+      expect(String(error)).not.toContain("s3cretpw")
+    }
+  })
+
   it("knows the region hosts", () => {
     expect(EventsClient.regionBaseUrls.us).toBe("https://events.pagerduty.com")
     expect(EventsClient.regionBaseUrls.eu).toBe("https://events.eu.pagerduty.com")

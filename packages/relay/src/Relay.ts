@@ -133,37 +133,65 @@ export const formatPipeline = (
 const encoder = new TextEncoder()
 
 /**
- * The commit stage: drops an event seen within the route's dedupe window,
- * stores the others in the outbox, and only then marks them as seen.
+ * Commits one event: drops it when it repeats the last event committed for
+ * the same dedup key within the route's dedupe window, stores the others in
+ * the outbox, and only then records them as the key's last event.
+ *
+ * Details: the mark is kept per dedup key and holds the hash of the whole
+ * event, so a `trigger` that follows a `resolve` of the same key is never a
+ * repeat, even with an unchanged body.
  *
  * @since 0.1.0
  * @category pipelines
  */
-export const commit = (route: Route) =>
-  Pipeline.transform((event: EventsV2.AlertEvent) =>
-    Effect.gen(function*() {
-      const cache = Cache.namespace(yield* Cache.Cache, "intake-dedupe")
-      const digest = yield* Digest.Digest
-      // The outbox stores the wire form (timestamps as RFC 3339 text), the bytes PagerDuty will get.
-      const wire = yield* encodePosted(event)
-      // The intake span's ids travel with the item, so the delivery span links to it after a restart too.
-      const span = yield* Effect.currentSpan.pipe(Effect.option)
-      const traceContext = Option.match(span, {
-        onNone: () => undefined,
-        onSome: (current) => ({ traceId: current.traceId, spanId: current.spanId })
-      })
-      const item = yield* Outbox.makeItem({ route: route.name, event: wire, traceContext })
-      const key = `${route.name}:${yield* digest.digestHex(Digest.sha256, encoder.encode(item.body))}`
+export const commitEvent = (route: Route) => (event: EventsV2.AlertEvent) =>
+  Effect.gen(function*() {
+    const cache = Cache.namespace(yield* Cache.Cache, "intake-dedupe")
+    const digest = yield* Digest.Digest
+    // The outbox stores the wire form (timestamps as RFC 3339 text), the bytes PagerDuty will get.
+    const wire = yield* encodePosted(event)
+    // The intake span's ids travel with the item, so the delivery span links to it after a restart too.
+    const span = yield* Effect.currentSpan.pipe(Effect.option)
+    const traceContext = Option.match(span, {
+      onNone: () => undefined,
+      onSome: (current) => ({ traceId: current.traceId, spanId: current.spanId })
+    })
+    const item = yield* Outbox.makeItem({ route: route.name, event: wire, traceContext })
+    const hash = yield* digest.digestHex(Digest.sha256, encoder.encode(item.body))
+    const key = `${route.name}:${yield* digest.digestHex(Digest.sha256, encoder.encode(item.dedupKey))}`
 
-      // A failing dedupe store must not lose alerts: the event is then committed
-      // and PagerDuty's dedup_key makes a repeat harmless.
-      const seen = yield* cache.get(key).pipe(Effect.orElseSucceed(() => Option.none()))
-      if (Option.isSome(seen)) return { dedup_key: item.dedupKey, event_action: item.action, duplicate: true }
+    // A failing dedupe store must not lose alerts: the event is then committed
+    // and PagerDuty's dedup_key makes a repeat harmless.
+    const last = yield* cache.get(key).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    if (Option.isSome(last) && last.value === hash) {
+      return { dedup_key: item.dedupKey, event_action: item.action, duplicate: true }
+    }
 
-      yield* Outbox.offer(item)
-      yield* cache.set(key, "1", route.dedupeWindow).pipe(Effect.ignore)
-      return { dedup_key: item.dedupKey, event_action: item.action, duplicate: false }
-    }), "commit")
+    yield* Outbox.offer(item)
+    yield* cache.set(key, hash, route.dedupeWindow).pipe(Effect.ignore)
+    return { dedup_key: item.dedupKey, event_action: item.action, duplicate: false }
+  })
+
+/**
+ * Commits the events of one request. Events with different dedup keys are
+ * committed concurrently, so they share the file store's group commit;
+ * events with the same key keep their order.
+ *
+ * @since 0.1.0
+ * @category pipelines
+ */
+export const commitAll = (route: Route) => (events: ReadonlyArray<EventsV2.AlertEvent>) => {
+  const byKey = new Map<string, Array<EventsV2.AlertEvent>>()
+  events.forEach((event, index) => {
+    const key = event.dedup_key ?? `#${index}`
+    byKey.set(key, [...(byKey.get(key) ?? []), event])
+  })
+  return Effect.forEach(
+    [...byKey.values()],
+    (sameKey) => Effect.forEach(sameKey, commitEvent(route)),
+    { concurrency: 64 }
+  ).pipe(Effect.map((groups) => groups.flat()))
+}
 
 const toIntakeError = (source: string) => (error: unknown): Intake.IntakeError => {
   if (error instanceof Intake.IntakeError) return error
@@ -195,10 +223,11 @@ export const layerIngress = (config: Config.RelayConfigShape) =>
     return RelayRoutes.Ingress.of({
       routes: [...routes.keys()],
       defaultRoute,
+      sourceOf: (name) => config.routes.find((route) => route.name === name)?.source,
       accept: (source, routeName, body) => {
         const route = routes.get(routeName)!
-        const pipeline = formatPipeline(source, route).pipe(Pipeline.andThen(commit(route)))
-        return Pipeline.run(pipeline, body).pipe(
+        return Pipeline.run(formatPipeline(source, route), body).pipe(
+          Effect.flatMap(commitAll(route)),
           Effect.map((results) => ({
             route: routeName,
             events: results.filter((result) => !result.duplicate).map(({ dedup_key, event_action }) => ({
@@ -250,13 +279,33 @@ export class CorruptItem extends Schema.TaggedClass<CorruptItem>()("CorruptItem"
 }
 
 /**
+ * The route already has its share of deliveries in flight, usually waiting
+ * for its rate limit; the item goes back to the outbox and is tried again
+ * after `retryAfter`.
+ *
+ * @since 0.1.0
+ * @category reasons
+ */
+export class RouteBusy extends Schema.TaggedClass<RouteBusy>()("RouteBusy", {
+  route: Schema.String,
+  retryAfter: Schema.Duration
+}) {
+  readonly retryable = true
+  readonly httpStatus = 503
+  readonly logLevel = "Debug"
+  get message(): string {
+    return `route ${JSON.stringify(this.route)} has its maximum of deliveries in flight; the item waits its turn`
+  }
+}
+
+/**
  * A delivery failure of the relay itself.
  *
  * @since 0.1.0
  * @category errors
  */
 export class DeliveryError extends Schema.TaggedError<DeliveryError>()("DeliveryError", {
-  reason: Schema.Union([RouteRemoved, CorruptItem])
+  reason: Schema.Union([RouteRemoved, CorruptItem, RouteBusy])
 }) {
   readonly [Errors.TypeId] = Errors.TypeId
   override get message(): string {
@@ -275,46 +324,67 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>()("Delivery
 export const deliver = (
   routes: ReadonlyMap<string, Route>,
   clients: ReadonlyMap<string, EventsClient.EventsClient["Service"]>,
-  audit: Audit.Audit["Service"]
+  audit: Audit.Audit["Service"],
+  options: {
+    /** Deliveries one route may have in flight; more are put back for later. */
+    readonly perRouteConcurrency: number
+  }
 ) => {
   const decodeStored = Schema.decodeUnknownEffect(Schema.fromJsonString(EventsV2.AlertEvent))
-  return Effect.fnUntraced(function*(item: OutboxStore.OutboxItem) {
-    const route = routes.get(item.route)
-    if (route === undefined) return yield* new DeliveryError({ reason: new RouteRemoved({ route: item.route }) })
-    const event = yield* decodeStored(item.body).pipe(
-      Effect.mapError((error) =>
-        new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
+  const inFlight = new Map<string, number>()
+  return Effect.fnUntraced(
+    function*(item: OutboxStore.OutboxItem) {
+      const route = routes.get(item.route)
+      if (route === undefined) return yield* new DeliveryError({ reason: new RouteRemoved({ route: item.route }) })
+
+      // A delivery waiting for its route's rate limit holds an outbox worker. Without this cap a
+      // backlog on one route would hold every worker and stall the other routes behind it.
+      const running = inFlight.get(item.route) ?? 0
+      if (running >= options.perRouteConcurrency) {
+        return yield* new DeliveryError({
+          reason: new RouteBusy({ route: item.route, retryAfter: Duration.seconds(1) })
+        })
+      }
+      inFlight.set(item.route, running + 1)
+      yield* Effect.addFinalizer(() => Effect.sync(() => inFlight.set(item.route, (inFlight.get(item.route) ?? 1) - 1)))
+
+      const event = yield* decodeStored(item.body).pipe(
+        Effect.mapError((error) =>
+          new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
+        )
       )
-    )
-    const client = clients.get(item.route)!
-    return yield* client.send(route.routingKey, event, { retry: false })
-  }, (effect, item) =>
-    effect.pipe(
-      Effect.withSpan("pd-relay.deliver", {
-        attributes: { "pagerduty.route": item.route, "pagerduty.event.action": item.action },
-        links: item.traceContext === undefined
-          ? []
-          : [{ span: Tracer.externalSpan(item.traceContext), attributes: { "pagerduty.link": "intake" } }]
-      }),
-      Effect.tap(() => record(audit, item, "success")),
-      Effect.tapError((error) => Errors.classify(error).retryable ? Effect.void : record(audit, item, "rejected")),
-      // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
-      // that fails every delivery writes a few lines per item, not one per retry.
-      Effect.tapError((error) =>
-        isPowerOfTwo(item.attempts + 1)
-          ? Effect.logWarning("delivery attempt failed").pipe(
-            Effect.annotateLogs({
-              route: item.route,
-              dedup_key: item.dedupKey,
-              action: item.action,
-              attempt: item.attempts + 1,
-              retryable: Errors.classify(error).retryable,
-              error: error.message
-            })
-          )
-          : Effect.void
+      const client = clients.get(item.route)!
+      return yield* client.send(route.routingKey, event, { retry: false })
+    },
+    Effect.scoped,
+    (effect, item) =>
+      effect.pipe(
+        Effect.withSpan("pd-relay.deliver", {
+          attributes: { "pagerduty.route": item.route, "pagerduty.event.action": item.action },
+          links: item.traceContext === undefined
+            ? []
+            : [{ span: Tracer.externalSpan(item.traceContext), attributes: { "pagerduty.link": "intake" } }]
+        }),
+        Effect.tap(() => record(audit, item, "success")),
+        Effect.tapError((error) => Errors.classify(error).retryable ? Effect.void : record(audit, item, "rejected")),
+        // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
+        // that fails every delivery writes a few lines per item, not one per retry.
+        Effect.tapError((error) =>
+          isPowerOfTwo(item.attempts + 1) && !(error instanceof DeliveryError && error.reason._tag === "RouteBusy")
+            ? Effect.logWarning("delivery attempt failed").pipe(
+              Effect.annotateLogs({
+                route: item.route,
+                dedup_key: item.dedupKey,
+                action: item.action,
+                attempt: item.attempts + 1,
+                retryable: Errors.classify(error).retryable,
+                error: error.message
+              })
+            )
+            : Effect.void
+        )
       )
-    ))
+  )
 }
 
 const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, outcome: "success" | "rejected") =>
@@ -330,5 +400,24 @@ const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, out
       Effect.logWarning("audit record failed").pipe(Effect.annotateLogs({ error: error.message }))
     )
   )
+
+/**
+ * Tells the outbox which delivery failures to retry: everything the error
+ * model calls retryable, and also the answers a proxy or a wrong base URL
+ * produce (a 2xx body that is not PagerDuty's, 404, 408, 409, 425). Retrying
+ * those is safe because the dedup key makes a repeated event harmless, and it
+ * keeps the alert queued until the path to PagerDuty is fixed instead of
+ * dead-lettering it.
+ *
+ * @since 0.1.0
+ * @category delivery
+ */
+export const isRetryable = (error: unknown): boolean => {
+  if (Errors.classify(error).retryable) return true
+  if (!(error instanceof EventsClient.EventsClientError)) return false
+  const reason = error.reason
+  if (reason._tag === "Decode") return true
+  return reason._tag === "UnexpectedStatus" && [404, 408, 409, 425].includes(reason.status)
+}
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0

@@ -46,6 +46,8 @@ export interface Accepted {
 export class Ingress extends Context.Service<Ingress, {
   readonly routes: ReadonlyArray<string>
   readonly defaultRoute: string | undefined
+  /** The one payload kind a route accepts, when its configuration names one. */
+  readonly sourceOf: (route: string) => SourceKind | undefined
   readonly accept: (
     source: SourceKind,
     route: string,
@@ -90,6 +92,16 @@ const handle = (source: SourceKind, request: HttpServerRequest.HttpServerRequest
     if (route === undefined || !ingress.routes.includes(route)) {
       return yield* new Intake.IntakeError({
         reason: new Intake.UnknownRoute({ route: params["route"], known: ingress.routes })
+      })
+    }
+
+    const only = ingress.sourceOf(route)
+    if (only !== undefined && only !== source) {
+      return yield* new Intake.IntakeError({
+        reason: new Intake.InvalidPayload({
+          source,
+          detail: `route ${route} accepts only ${only} payloads: post to /${only}/${route}`
+        })
       })
     }
 

@@ -48,12 +48,10 @@ import * as Relay from "./Relay.ts"
 import * as RelayRoutes from "./RelayRoutes.ts"
 
 const eventsClientOptions = (config: Config.RelayConfigShape): EventsClient.Options => {
-  // The outbox owns retries, so one send is one attempt bounded by the attempt timeout.
-  const timeouts = {
-    retry: false as const,
-    timeout: Duration.seconds(config.policy.attempt_timeout_seconds),
-    deadline: Duration.seconds(config.policy.attempt_timeout_seconds + 1)
-  }
+  // The outbox owns retries, so one send is one attempt. The policy bounds the HTTP attempt
+  // itself; the client's limit also covers the wait for a rate-limit slot, up to one window.
+  const limit = Duration.seconds(config.policy.attempt_timeout_seconds + 60)
+  const timeouts = { retry: false as const, timeout: limit, deadline: limit }
   return config.pagerduty.events_url !== undefined
     ? { ...timeouts, baseUrl: config.pagerduty.events_url }
     : { ...timeouts, region: config.pagerduty.region! }
@@ -80,7 +78,12 @@ const outboxStoreLayer = (config: Config.RelayConfigShape) => {
         Layer.provide(NodeFileSystem.layer)
       )
     case "redis":
-      return OutboxRedisStore.layer(options).pipe(Layer.provide(redisLayer(config)))
+      return OutboxRedisStore.layer({
+        ...options,
+        ...(config.outbox.lease_seconds === undefined
+          ? {}
+          : { leaseDuration: Duration.seconds(config.outbox.lease_seconds) })
+      }).pipe(Layer.provide(redisLayer(config)))
   }
 }
 
@@ -321,8 +324,10 @@ export const run = (config: Config.RelayConfigShape, options: {
     yield* Effect.scoped(
       Effect.gen(function*() {
         yield* Layer.build(Outbox.layerWorker({
-          deliver: Relay.deliver(routes, clients, audit),
-          concurrency: config.policy.concurrency,
+          deliver: Relay.deliver(routes, clients, audit, { perRouteConcurrency: config.policy.concurrency }),
+          isRetryable: Relay.isRetryable,
+          // Twice the per-route share, so a route stalled on its rate limit leaves workers for the others.
+          concurrency: config.policy.concurrency * 2,
           shutdownTimeout: Duration.seconds(config.server.shutdown_timeout_seconds),
           ...(config.outbox.max_age_seconds === undefined
             ? {}

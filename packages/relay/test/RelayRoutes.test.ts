@@ -9,6 +9,7 @@ const received: Array<{ source: string; route: string; body: unknown; principal:
 const TestIngress = Layer.succeed(RelayRoutes.Ingress)({
   routes: ["db", "web"],
   defaultRoute: "db",
+  sourceOf: (route) => route === "web" ? "grafana" : undefined,
   accept: (source, route, body, principal) =>
     Effect.sync(() => {
       received.push({ source, route, body, principal })
@@ -118,4 +119,11 @@ describe("RelayRoutes", () => {
       expect(answer.status).toBe(503)
       expect(answer.headers["retry-after"]).toBe("5")
     }).pipe(Effect.provide(Layer.merge(ServerLayer, Settings))))
+
+  it.effect("answers 400 when a route takes another source", () =>
+    Effect.gen(function*() {
+      const answer = yield* post("/alertmanager/web", "{}", bearer)
+      expect(answer.status).toBe(400)
+      expect(answer.json.message).toContain("post to /grafana/web")
+    }).pipe(Effect.provide(ServerLayer)))
 })

@@ -157,6 +157,14 @@ describe("audit verify", () => {
       expect(result.stdout).toContain("is intact: 3 records, last record 3 with hash")
     }))
 
+  it.effect("fails on a file without records", () =>
+    Effect.gen(function*() {
+      const file = writeTemp("audit.jsonl", "")
+      const result = yield* runCapturing(AuditCommand.command, ["verify", "--file", file])
+      expect(result.exit._tag).toBe("Failure")
+      expect(result.stderr).toContain("holds no records")
+    }))
+
   it.effect("reports a swapped record and exits with status 1", () =>
     Effect.gen(function*() {
       const file = writeTemp("audit.jsonl", "")

@@ -105,10 +105,14 @@ export const Positive = NumberLike.check(
 export const HttpUrl = Schema.String.annotate({ expected: "an http or https URL" }).check(
   Schema.makeFilter((text: string) => {
     if (!URL.canParse(text)) return `expected an absolute URL, got ${JSON.stringify(text)}`
-    const protocol = new URL(text).protocol
-    return protocol === "http:" || protocol === "https:"
+    const url = new URL(text)
+    // The URL is printed in summaries and errors, so it must not carry credentials; the value is not shown.
+    if (url.username !== "" || url.password !== "") {
+      return "expected a URL without user or password; the clients never send them, so remove them"
+    }
+    return url.protocol === "http:" || url.protocol === "https:"
       ? undefined
-      : `expected an http or https URL, got the scheme ${protocol}`
+      : `expected an http or https URL, got the scheme ${url.protocol}`
   })
 )
 

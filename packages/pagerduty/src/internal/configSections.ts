@@ -228,7 +228,12 @@ export const Outbox = Schema.Struct({
   /** Maximum number of queued items; beyond it new alerts are rejected. Default 100000. */
   max_depth: withDefault(IntBetween(1, 100_000_000), 100_000),
   /** Seconds after which an undelivered item becomes a dead letter. */
-  max_age_seconds: Schema.optionalKey(Positive)
+  max_age_seconds: Schema.optionalKey(Positive),
+  /**
+   * Seconds a Redis store's claim survives without renewal, so an item claimed by a relay that
+   * crashed is delivered again after at most this long. Default 60.
+   */
+  lease_seconds: Schema.optionalKey(Positive)
 })
 
 /**

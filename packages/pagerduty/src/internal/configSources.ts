@@ -74,6 +74,7 @@ export const environmentSettings: ReadonlyArray<readonly [string, ReadonlyArray<
   ["PAGERDUTY_OUTBOX_PATH", ["outbox", "path"]],
   ["PAGERDUTY_OUTBOX_MAX_DEPTH", ["outbox", "max_depth"]],
   ["PAGERDUTY_OUTBOX_MAX_AGE_SECONDS", ["outbox", "max_age_seconds"]],
+  ["PAGERDUTY_OUTBOX_LEASE_SECONDS", ["outbox", "lease_seconds"]],
   ["PAGERDUTY_REDIS_URL", ["redis", "url"]],
   ["PAGERDUTY_WEBHOOKS_PATH", ["webhooks", "path"]],
   ["PAGERDUTY_WEBHOOKS_BAD_SIGNATURE_STATUS", ["webhooks", "bad_signature_status"]],

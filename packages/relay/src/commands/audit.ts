@@ -50,6 +50,13 @@ export const verify = Effect.fnUntraced(function*(file: string, chainKeyFile?: s
     yield* Console.error(message)
     return yield* new CommandFailed({ message })
   }
+  // A relay writes a record when it loads its configuration, so a file it wrote is never empty.
+  if (result.records === 0) {
+    const message = `audit file ${file} holds no records: a relay's audit file starts with config.loaded, ` +
+      "so an empty file was never written by a relay or has had every record removed"
+    yield* Console.error(message)
+    return yield* new CommandFailed({ message })
+  }
   yield* Console.log(
     `audit file ${file} is intact: ${result.records} records, last record ${result.head.seq} with hash ${result.head.hash}`
   )
