@@ -199,6 +199,10 @@ describe("relay end to end", () => {
       expect(metrics).toMatch(/pagerduty_intake_requests_total\{[^}]*outcome="accepted"[^}]*\} [1-9]/)
       expect(metrics).toMatch(/pagerduty_intake_requests_total\{[^}]*outcome="unauthorized"[^}]*\} [1-9]/)
       expect(metrics).not.toContain(keys.db)
+      yield* Effect.sleep("500 millis")
+      const later = yield* Effect.promise(() => fetch(`${url}/metrics`).then((r) => r.text()))
+      expect(later).toMatch(/pagerduty_outbound_requests_total\{[^}]*outcome="success"[^}]*\} [1-9]/)
+      expect(later).toContain("pagerduty_outbound_request_duration_seconds_bucket")
     }).pipe(Effect.scoped, Effect.provide(quiet)))
 
   it.live("accepts a valid JWT and rejects an expired one", () =>

@@ -279,6 +279,15 @@ describe("Audit chain", () => {
 })
 
 describe("Audit redaction", () => {
+  it("keeps arrays as arrays", () => {
+    const redacted = Audit.redact({ routes: ["a", "b-secret"], items: [{ x: 1 }] }, [Redacted.make("b-secret")]) as {
+      routes: unknown
+      items: unknown
+    }
+    expect(redacted.routes).toEqual(["a", "[redacted]"])
+    expect(redacted.items).toEqual([{ x: 1 }])
+  })
+
   const leaky: Audit.AuditEntry = {
     actor: `webhook:${webhookSecret}`,
     action: "webhook.received",

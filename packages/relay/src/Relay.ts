@@ -18,13 +18,17 @@ import * as Errors from "@effect-pagerduty/pagerduty/Errors"
 import * as EventsClient from "@effect-pagerduty/pagerduty/EventsClient"
 import * as EventsV2 from "@effect-pagerduty/pagerduty/EventsV2"
 import * as GenericSource from "@effect-pagerduty/pagerduty/GenericSource"
+import * as Metrics from "@effect-pagerduty/pagerduty/Metrics"
 import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
 import type * as OutboxStore from "@effect-pagerduty/pagerduty/OutboxStore"
 import * as Pipeline from "@effect-pagerduty/pagerduty/Pipeline"
 import * as Sources from "@effect-pagerduty/pagerduty/Sources"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Digest from "effect/crypto/Digest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -354,7 +358,18 @@ export const deliver = (
         )
       )
       const client = clients.get(item.route)!
-      return yield* client.send(route.routingKey, event, { retry: false })
+      const started = yield* Clock.currentTimeMillis
+      return yield* client.send(route.routingKey, event, { retry: false }).pipe(
+        Effect.onExit((exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Metrics.recordOutbound({
+              api: "events",
+              action: event.event_action,
+              ...outboundOutcome(exit),
+              seconds: (now - started) / 1000
+            }))
+        )
+      )
     },
     Effect.scoped,
     (effect, item) =>
@@ -366,17 +381,21 @@ export const deliver = (
             : [{ span: Tracer.externalSpan(item.traceContext), attributes: { "pagerduty.link": "intake" } }]
         }),
         Effect.tap(() => record(audit, item, "success")),
-        Effect.tapError((error) => Errors.classify(error).retryable ? Effect.void : record(audit, item, "rejected")),
+        Effect.tapError((error) =>
+          isRetryable(error)
+            ? Effect.void
+            : Effect.andThen(Metrics.recordDeadLetter("rejected"), record(audit, item, "rejected"))
+        ),
         // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
         // that fails every delivery writes a few lines per item, not one per retry.
         Effect.tapError((error) =>
-          isPowerOfTwo(item.attempts + 1) && !(error instanceof DeliveryError && error.reason._tag === "RouteBusy")
+          isPowerOfTwo(item.attempts) && !(error instanceof DeliveryError && error.reason._tag === "RouteBusy")
             ? Effect.logWarning("delivery attempt failed").pipe(
               Effect.annotateLogs({
                 route: item.route,
                 dedup_key: item.dedupKey,
                 action: item.action,
-                attempt: item.attempts + 1,
+                attempt: item.attempts,
                 retryable: Errors.classify(error).retryable,
                 error: error.message
               })
@@ -393,7 +412,7 @@ const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, out
     action: "event.sent",
     target: `route:${item.route}`,
     outcome,
-    details: { dedup_key: item.dedupKey, event_action: item.action, attempts: item.attempts + 1 }
+    details: { dedup_key: item.dedupKey, event_action: item.action, attempts: item.attempts }
   }).pipe(
     // An audit sink failure must not turn a delivered event into a redelivery.
     Effect.catch((error) =>
@@ -418,6 +437,31 @@ export const isRetryable = (error: unknown): boolean => {
   const reason = error.reason
   if (reason._tag === "Decode") return true
   return reason._tag === "UnexpectedStatus" && [404, 408, 409, 425].includes(reason.status)
+}
+
+const outboundOutcome = (
+  exit: Exit.Exit<EventsV2.Accepted, EventsClient.EventsClientError | EventsV2.EventsV2Error>
+): { readonly outcome: Metrics.Outcome; readonly status?: number } => {
+  if (Exit.isSuccess(exit)) return { outcome: "success", status: 202 }
+  const error = Cause.findErrorOption(exit.cause)
+  if (Option.isNone(error) || !(error.value instanceof EventsClient.EventsClientError)) return { outcome: "rejected" }
+  const reason = error.value.reason
+  switch (reason._tag) {
+    case "InvalidEvent":
+      return { outcome: "rejected", status: 400 }
+    case "RateLimited":
+      return { outcome: "rate_limited", status: 429 }
+    case "ServerError":
+      return { outcome: "server_error", status: reason.status }
+    case "UnexpectedStatus":
+      return { outcome: "rejected", status: reason.status }
+    case "Timeout":
+      return { outcome: "timeout" }
+    case "PolicyRejected":
+      return { outcome: "circuit_open" }
+    default:
+      return { outcome: "transport" }
+  }
 }
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0

@@ -15,6 +15,7 @@ import * as Config from "@effect-pagerduty/pagerduty/Config"
 import * as Crypto from "@effect-pagerduty/pagerduty/Crypto"
 import * as EventsClient from "@effect-pagerduty/pagerduty/EventsClient"
 import * as Health from "@effect-pagerduty/pagerduty/Health"
+import * as Metrics from "@effect-pagerduty/pagerduty/Metrics"
 import * as Outbox from "@effect-pagerduty/pagerduty/Outbox"
 import * as OutboxFileStore from "@effect-pagerduty/pagerduty/OutboxFileStore"
 import * as OutboxRedisStore from "@effect-pagerduty/pagerduty/OutboxRedisStore"
@@ -202,6 +203,13 @@ const routeClients = Effect.fnUntraced(function*(
       )
     )
 
+    const breakerStates = { Closed: "closed", Open: "open", HalfOpen: "half_open" } as const
+    yield* Effect.forkScoped(Stream.runForEach(guard.transitions, (transition) =>
+      Effect.forEach(
+        transition.routes,
+        (route) => Metrics.recordBreaker(route, breakerStates[transition.to]),
+        { discard: true }
+      )))
     yield* Effect.forkScoped(Stream.runForEach(
       Stream.filter(guard.transitions, (transition) => transition.to === "Open"),
       (transition) =>

@@ -45,7 +45,8 @@ export const redact = (value: unknown, secrets: ReadonlyArray<Redacted.Redacted<
     if (Redacted.isRedacted(item)) return marker
     if (item instanceof Date) return Number.isNaN(item.getTime()) ? null : item.toISOString()
     if (item instanceof Error) return { name: item.name, message: replaceSecrets(item.message, values) }
-    if (!Predicate.isObject(item)) return replaceSecrets(String(item), values)
+    // `Predicate.isObject` is false for arrays, which are walked like objects.
+    if (!Predicate.isObject(item) && !Array.isArray(item)) return replaceSecrets(String(item), values)
     if (seen.has(item)) return "[circular]"
     seen.add(item)
     try {
