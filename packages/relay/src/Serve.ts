@@ -124,7 +124,10 @@ const webhookRoutes = (config: Config.RelayConfigShape) => {
     })),
     Layer.provide([
       cacheLayer(config),
-      PersistedQueue.layer.pipe(Layer.provide(queue)),
+      // Handled events are removed after a day, so the queue's store does not grow without bound.
+      Layer.merge(PersistedQueue.layer, PersistedQueue.layerCleanup({ timeToLive: Duration.days(1) })).pipe(
+        Layer.provide(queue)
+      ),
       Mac.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto))
     ])
   )
