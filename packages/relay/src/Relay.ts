@@ -283,33 +283,13 @@ export class CorruptItem extends Schema.TaggedClass<CorruptItem>()("CorruptItem"
 }
 
 /**
- * The route already has its share of deliveries in flight, usually waiting
- * for its rate limit; the item goes back to the outbox and is tried again
- * after `retryAfter`.
- *
- * @since 0.1.0
- * @category reasons
- */
-export class RouteBusy extends Schema.TaggedClass<RouteBusy>()("RouteBusy", {
-  route: Schema.String,
-  retryAfter: Schema.Duration
-}) {
-  readonly retryable = true
-  readonly httpStatus = 503
-  readonly logLevel = "Debug"
-  get message(): string {
-    return `route ${JSON.stringify(this.route)} has its maximum of deliveries in flight; the item waits its turn`
-  }
-}
-
-/**
  * A delivery failure of the relay itself.
  *
  * @since 0.1.0
  * @category errors
  */
 export class DeliveryError extends Schema.TaggedError<DeliveryError>()("DeliveryError", {
-  reason: Schema.Union([RouteRemoved, CorruptItem, RouteBusy])
+  reason: Schema.Union([RouteRemoved, CorruptItem])
 }) {
   readonly [Errors.TypeId] = Errors.TypeId
   override get message(): string {
@@ -328,82 +308,63 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>()("Delivery
 export const deliver = (
   routes: ReadonlyMap<string, Route>,
   clients: ReadonlyMap<string, EventsClient.EventsClient["Service"]>,
-  audit: Audit.Audit["Service"],
-  options: {
-    /** Deliveries one route may have in flight; more are put back for later. */
-    readonly perRouteConcurrency: number
-  }
+  audit: Audit.Audit["Service"]
 ) => {
   const decodeStored = Schema.decodeUnknownEffect(Schema.fromJsonString(EventsV2.AlertEvent))
-  const inFlight = new Map<string, number>()
-  return Effect.fnUntraced(
-    function*(item: OutboxStore.OutboxItem) {
-      const route = routes.get(item.route)
-      if (route === undefined) return yield* new DeliveryError({ reason: new RouteRemoved({ route: item.route }) })
-
-      // A delivery waiting for its route's rate limit holds an outbox worker. Without this cap a
-      // backlog on one route would hold every worker and stall the other routes behind it.
-      const running = inFlight.get(item.route) ?? 0
-      if (running >= options.perRouteConcurrency) {
-        return yield* new DeliveryError({
-          reason: new RouteBusy({ route: item.route, retryAfter: Duration.seconds(1) })
-        })
-      }
-      inFlight.set(item.route, running + 1)
-      yield* Effect.addFinalizer(() => Effect.sync(() => inFlight.set(item.route, (inFlight.get(item.route) ?? 1) - 1)))
-
-      const event = yield* decodeStored(item.body).pipe(
-        Effect.mapError((error) =>
-          new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
-        )
+  return Effect.fnUntraced(function*(item: OutboxStore.OutboxItem) {
+    const route = routes.get(item.route)
+    if (route === undefined) return yield* new DeliveryError({ reason: new RouteRemoved({ route: item.route }) })
+    const event = yield* decodeStored(item.body).pipe(
+      Effect.mapError((error) =>
+        new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
       )
-      const client = clients.get(item.route)!
-      const started = yield* Clock.currentTimeMillis
-      return yield* client.send(route.routingKey, event, { retry: false }).pipe(
-        Effect.onExit((exit) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Metrics.recordOutbound({
-              api: "events",
-              action: event.event_action,
-              ...outboundOutcome(exit),
-              seconds: (now - started) / 1000
-            }))
-        )
+    )
+    // NOTE: a delivery waiting for its route's rate limit holds an outbox worker, so a backlog on one
+    // route above its limit can hold every worker and delay the other routes until it drains.
+    const client = clients.get(item.route)!
+    const started = yield* Clock.currentTimeMillis
+    return yield* client.send(route.routingKey, event, { retry: false }).pipe(
+      Effect.onExit((exit) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Metrics.recordOutbound({
+            api: "events",
+            action: event.event_action,
+            ...outboundOutcome(exit),
+            seconds: (now - started) / 1000
+          }))
       )
-    },
-    Effect.scoped,
-    (effect, item) =>
-      effect.pipe(
-        Effect.withSpan("pd-relay.deliver", {
-          attributes: { "pagerduty.route": item.route, "pagerduty.event.action": item.action },
-          links: item.traceContext === undefined
-            ? []
-            : [{ span: Tracer.externalSpan(item.traceContext), attributes: { "pagerduty.link": "intake" } }]
-        }),
-        Effect.tap(() => record(audit, item, "success")),
-        Effect.tapError((error) =>
-          isRetryable(error)
-            ? Effect.void
-            : Effect.andThen(Metrics.recordDeadLetter("rejected"), record(audit, item, "rejected"))
-        ),
-        // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
-        // that fails every delivery writes a few lines per item, not one per retry.
-        Effect.tapError((error) =>
-          isPowerOfTwo(item.attempts) && !(error instanceof DeliveryError && error.reason._tag === "RouteBusy")
-            ? Effect.logWarning("delivery attempt failed").pipe(
-              Effect.annotateLogs({
-                route: item.route,
-                dedup_key: item.dedupKey,
-                action: item.action,
-                attempt: item.attempts,
-                retryable: Errors.classify(error).retryable,
-                error: error.message
-              })
-            )
-            : Effect.void
-        )
+    )
+  }, (effect, item) =>
+    effect.pipe(
+      Effect.withSpan("pd-relay.deliver", {
+        attributes: { "pagerduty.route": item.route, "pagerduty.event.action": item.action },
+        links: item.traceContext === undefined
+          ? []
+          : [{ span: Tracer.externalSpan(item.traceContext), attributes: { "pagerduty.link": "intake" } }]
+      }),
+      Effect.tap(() => record(audit, item, "success")),
+      Effect.tapError((error) =>
+        isRetryable(error)
+          ? Effect.void
+          : Effect.andThen(Metrics.recordDeadLetter("rejected"), record(audit, item, "rejected"))
+      ),
+      // Logged on the first failure of an item and then at attempts 2, 4, 8, ..., so an outage
+      // that fails every delivery writes a few lines per item, not one per retry.
+      Effect.tapError((error) =>
+        isPowerOfTwo(item.attempts)
+          ? Effect.logWarning("delivery attempt failed").pipe(
+            Effect.annotateLogs({
+              route: item.route,
+              dedup_key: item.dedupKey,
+              action: item.action,
+              attempt: item.attempts,
+              retryable: Errors.classify(error).retryable,
+              error: error.message
+            })
+          )
+          : Effect.void
       )
-  )
+    ))
 }
 
 const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, outcome: "success" | "rejected") =>

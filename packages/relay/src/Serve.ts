@@ -335,10 +335,9 @@ export const run = (config: Config.RelayConfigShape, options: {
     yield* Effect.scoped(
       Effect.gen(function*() {
         yield* Layer.build(Outbox.layerWorker({
-          deliver: Relay.deliver(routes, clients, audit, { perRouteConcurrency: config.policy.concurrency }),
+          deliver: Relay.deliver(routes, clients, audit),
           isRetryable: Relay.isRetryable,
-          // Twice the per-route share, so a route stalled on its rate limit leaves workers for the others.
-          concurrency: config.policy.concurrency * 2,
+          concurrency: config.policy.concurrency,
           shutdownTimeout: Duration.seconds(config.server.shutdown_timeout_seconds),
           ...(config.outbox.max_age_seconds === undefined
             ? {}
