@@ -162,7 +162,7 @@ const readTree = Effect.fnUntraced(function*(
   }
   if (raw === null || raw === undefined) raw = {}
   // YAML aliases share one parsed node, so a small file can describe a tree of billions of
-  // nodes ("billion laughs"); it is rejected before anything walks it.
+  // nodes ("billion laughs"). Such a tree is rejected before anything walks it.
   if (exceedsNodes(raw, maxNodes)) {
     return yield* invalid(source, [{
       path: "(root)",

@@ -55,6 +55,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import { canonicalize } from "./internal/json.ts"
 import { resolveOptions } from "./internal/outboxCommon.ts"
 import * as LocalStore from "./internal/outboxLocalStore.ts"
 import * as Metrics from "./internal/outboxMetrics.ts"
@@ -82,18 +83,7 @@ export const layerStoreMemory = (options?: StoreOptions): Layer.Layer<OutboxStor
  */
 export const canonicalBody = (event: object): string => {
   const { routing_key: _routingKey, ...rest } = event as { routing_key?: unknown }
-  return JSON.stringify(sortKeys(rest))
-}
-
-const sortKeys = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(sortKeys)
-  if (typeof value !== "object" || value === null) return value
-  const sorted: Record<string, unknown> = {}
-  for (const key of Object.keys(value).sort()) {
-    const field = (value as Record<string, unknown>)[key]
-    if (field !== undefined) sorted[key] = sortKeys(field)
-  }
-  return sorted
+  return JSON.stringify(canonicalize(rest))
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The relay's HTTP intake: authentication, body limits, content types and the
- * answers a sender gets.
+ * responses a sender gets.
  *
  * The intake is strict about what it accepts and precise about why it
  * rejects, because Alertmanager and Grafana only log the status code and body
@@ -147,7 +147,7 @@ export class Unavailable extends Schema.TaggedClass<Unavailable>()("Unavailable"
 }
 
 /**
- * Why the intake rejected a request.
+ * The error of a rejected intake request, with the reason as its `reason`.
  *
  * @since 0.1.0
  * @category errors
@@ -181,8 +181,8 @@ export interface Credentials {
 
 const encoder = new TextEncoder()
 
-// NOTE: the comparison takes constant time for equal lengths only; a length
-// mismatch returns early, which reveals the length of the secret but not its bytes.
+// NOTE: the comparison takes constant time for equal lengths only. A length mismatch
+// returns early, which reveals the length of the secret but not its bytes.
 const secretEquals = (given: string, expected: Redacted.Redacted<string>): boolean => {
   const a = encoder.encode(given)
   const b = encoder.encode(Redacted.value(expected))
@@ -298,7 +298,7 @@ export const readJson = (
   })
 
 /**
- * Renders an error as the JSON answer a sender receives: `{"status": "rejected", "error", "message"}`,
+ * Renders an error as the JSON response a sender receives: `{"status": "rejected", "error", "message"}`,
  * with `Retry-After` in seconds where the error carries a delay.
  *
  * @since 0.1.0

@@ -3,7 +3,7 @@
  * pipeline that turns a payload into events and commits them to the outbox,
  * and the delivery function the outbox workers call.
  *
- * The intake answers 202 only after the outbox holds every event of the
+ * The intake responds 202 only after the outbox contains every event of the
  * request. The dedupe mark of an event is written after that commit, so a
  * crash in between leaves no mark, and the sender's retry is accepted again
  * instead of being dropped as a duplicate.
@@ -141,7 +141,7 @@ const encoder = new TextEncoder()
  * the same dedup key within the route's dedupe window, stores the others in
  * the outbox, and only then records them as the key's last event.
  *
- * Details: the mark is kept per dedup key and holds the hash of the whole
+ * Details: the mark is kept per dedup key and contains the hash of the whole
  * event, so a `trigger` that follows a `resolve` of the same key is never a
  * repeat, even with an unchanged body.
  *
@@ -319,8 +319,8 @@ export const deliver = (
         new DeliveryError({ reason: new CorruptItem({ id: item.id, detail: error.message.split("\n")[0]! }) })
       )
     )
-    // NOTE: a delivery waiting for its route's rate limit holds an outbox worker, so a backlog on one
-    // route above its limit can hold every worker and delay the other routes until it drains.
+    // NOTE: a delivery waiting for its route's rate limit occupies an outbox worker, so a backlog on
+    // one route above its limit can occupy every worker and delay the other routes until it drains.
     const client = clients.get(item.route)!
     const started = yield* Clock.currentTimeMillis
     return yield* client.send(route.routingKey, event, { retry: false }).pipe(
@@ -383,7 +383,7 @@ const record = (audit: Audit.Audit["Service"], item: OutboxStore.OutboxItem, out
 
 /**
  * Tells the outbox which delivery failures to retry: everything the error
- * model calls retryable, and also the answers a proxy or a wrong base URL
+ * model calls retryable, and also the responses a proxy or a wrong base URL
  * produce (a 2xx body that is not PagerDuty's, 404, 408, 409, 425). Retrying
  * those is safe because the dedup key makes a repeated event harmless, and it
  * keeps the alert queued until the path to PagerDuty is fixed instead of

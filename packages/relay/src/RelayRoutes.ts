@@ -24,7 +24,7 @@ import * as Intake from "./Intake.ts"
 export type SourceKind = "alertmanager" | "grafana" | "events" | "generic"
 
 /**
- * What the relay tells a sender about an accepted request.
+ * The relay's response body for an accepted request.
  *
  * @since 0.1.0
  * @category models
@@ -38,7 +38,7 @@ export interface Accepted {
 
 /**
  * Takes a parsed body for a route into the relay's pipeline, succeeding once
- * the outbox holds what it produced.
+ * the outbox contains what it produced.
  *
  * @since 0.1.0
  * @category services
@@ -68,7 +68,7 @@ export class IntakeSettings extends Context.Service<IntakeSettings, {
   /** When true, requests are accepted without credentials. */
   readonly insecureNoAuth: boolean
   readonly bodyLimitBytes: number
-  /** Set to false when shutdown begins; the intake then answers 503. */
+  /** Set to false when shutdown begins, after which the intake responds 503. */
   readonly accepting: Ref.Ref<boolean>
 }>()("@effect-pagerduty/relay/IntakeSettings") {}
 

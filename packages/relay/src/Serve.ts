@@ -2,7 +2,7 @@
  * `pd-relay serve`: the relay as a long-running program.
  *
  * Shutdown order matters for the promise that an accepted alert is never
- * lost. On SIGTERM or SIGINT the intake first answers 503 with `Retry-After`,
+ * lost. On SIGTERM or SIGINT the intake first responds 503 with `Retry-After`,
  * then the outbox workers finish the deliveries in flight up to
  * `server.shutdown_timeout_seconds` and leave the rest in the store, and the
  * HTTP server closes last.

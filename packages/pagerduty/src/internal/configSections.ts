@@ -219,8 +219,8 @@ export const Policy = Schema.Struct({
  */
 export const Outbox = Schema.Struct({
   /**
-   * `file` (the default: survives a crash of the relay, needs no server), `memory` (lost on
-   * restart) or `redis` (shared by several relays; needs the `redis` section).
+   * `file` (the default, which survives a crash of the relay and needs no server), `memory`
+   * (lost on restart) or `redis` (shared by several relays, and needs the `redis` section).
    */
   store: withDefault(Schema.Literals(["memory", "file", "redis"]), "file"),
   /** Directory of the file store, relative to the working directory. Default `pd-relay-outbox`. */
